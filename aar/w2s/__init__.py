@@ -1,0 +1,1 @@
+"""The weak-to-strong task library: tasks, model backends, training, baselines, metrics."""
