@@ -1,0 +1,77 @@
+"""Build what the loop needs from a run directory: client, sandbox (experiments through the compute
+queue), audit log and ToolSet (per docs/contracts.md), the task's public meta and the agent's direction."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Agent:
+    toolset: Any
+    agent_dir: Path
+    meta: dict[str, Any]
+    direction: str
+    data_dir: Path
+
+
+def _direction(args: argparse.Namespace, client: Any, name: str) -> str:
+    if args.direction:
+        return str(args.direction)
+    if args.direction_file:
+        return Path(args.direction_file).read_text()
+    for a in client.agents():
+        if a.get("name") == name and a.get("direction"):
+            return str(a["direction"])
+    return ""
+
+
+def read_binds(data_dir: Path) -> list[Path]:
+    """The data dir plus the folders holding the models its meta.json names (read-only in the sandbox)."""
+    meta_path = data_dir / "meta.json"
+    models = json.loads(meta_path.read_text()).get("models", {}) if meta_path.exists() else {}
+    return [data_dir] + sorted({Path(m).resolve().parent for m in models.values() if Path(m).exists()})
+
+
+def build_agent(args: argparse.Namespace) -> Agent:
+    from aar.agents.audit import AuditLog
+    from aar.agents.llm.queued_sandbox import QueuedSandbox
+    from aar.agents.tools import ToolSet
+    from aar.client import AarClient
+    from aar.compute import ComputeQueue
+    from aar.paths import tasks_dir
+    from aar.sandbox import Limits, SandboxSpec, make_sandbox
+
+    token = os.environ.get(args.token_env)
+    if not token:
+        raise SystemExit(f"no agent token: set ${args.token_env}")
+    run_dir = Path(args.run_dir).resolve()
+    agent_dir = run_dir / "agents" / args.name
+    workspace = agent_dir / "workspace"
+    workspace.mkdir(parents=True, exist_ok=True)
+    url = args.server_url or os.environ.get("AAR_SERVER_URL")
+    uds = None if url else str(args.uds or run_dir / "server.sock")
+    client = AarClient(url, uds=uds, token=token)
+    task = args.task or client.tasks()[0]["task"]
+    meta = client.task(task)
+    data_dir = Path(args.data_dir or tasks_dir(meta.get("size", "full")) / task / "main" / "public").resolve()
+    spec = SandboxSpec(
+        workspace=workspace,
+        ro_binds=read_binds(data_dir),
+        socket_path=Path(uds) if uds else None,
+        limits=Limits(),
+    )
+    sandbox: Any = make_sandbox(args.sandbox, spec, allow_unsafe=args.sandbox == "none")
+    slots = int(os.environ.get("AAR_COMPUTE_SLOTS", "0") or 0)
+    queue_root = os.environ.get("AAR_COMPUTE_ROOT") or str(run_dir / "queue")
+    if slots > 0 or os.environ.get("AAR_COMPUTE_ROOT"):
+        threads = int(os.environ["OMP_NUM_THREADS"]) if os.environ.get("OMP_NUM_THREADS") else None
+        sandbox = QueuedSandbox(sandbox, ComputeQueue(queue_root, max(1, slots), threads=threads), args.name)
+    audit = AuditLog(agent_dir / "audit.jsonl", args.name)
+    toolset = ToolSet(sandbox, client, workspace, audit, task, env={"AAR_AGENT_TOKEN": token})
+    return Agent(toolset, agent_dir, meta, _direction(args, client, args.name), data_dir)
