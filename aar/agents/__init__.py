@@ -1,0 +1,1 @@
+"""Agents: the tool set and audit log, the searcher, the LLM loop and the MCP server."""

@@ -1,0 +1,99 @@
+"""`ToolSet`: the tools every agent kind uses, each call audited."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from aar.agents.audit import AuditLog
+from aar.agents.tools import file_tools, server_tools
+from aar.agents.tools.specs import SPECS
+from aar.agents.tools.types import ToolError, ToolResult, ToolSpec
+
+
+class ToolSet:
+    def __init__(
+        self,
+        sandbox: Any,
+        client: Any,
+        workspace: Path,
+        audit: AuditLog,
+        task: str,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.sandbox = sandbox
+        self.client = client
+        self.workspace = Path(workspace).resolve()
+        self.audit = audit
+        self.task = task
+        self.env = dict(env or {})
+        self.read_roots = [Path(p) for p in getattr(getattr(sandbox, "spec", None), "ro_binds", [])]
+
+    def specs(self) -> list[ToolSpec]:
+        return list(SPECS)
+
+    def call(self, name: str, args: dict | None) -> ToolResult:
+        args = dict(args or {})
+        t0 = time.monotonic()
+        try:
+            result = self._dispatch(name, args)
+        except ToolError as e:
+            result = ToolResult(False, f"error: {e}")
+        except Exception as e:  # noqa: BLE001 - every failure goes back to the agent and into the audit log
+            detail = getattr(e, "detail", None)
+            result = ToolResult(False, f"error: {type(e).__name__}: {detail or e}")
+        self.audit.record(name, args, result.ok, result.output, time.monotonic() - t0)
+        return result
+
+    def _dispatch(self, name: str, args: dict) -> ToolResult:
+        ws, c = self.workspace, self.client
+        match name:
+            case "bash":
+                return self._bash(args)
+            case "read_file":
+                return file_tools.read_file(ws, args, self.read_roots)
+            case "write_file":
+                return file_tools.write_file(ws, args)
+            case "edit_file":
+                return file_tools.edit_file(ws, args)
+            case "list_files":
+                return file_tools.list_files(ws, args, self.read_roots)
+        if c is None:
+            raise ToolError(f"tool {name!r} needs the server, and this tool set has no client")
+        match name:
+            case "evaluate":
+                return server_tools.evaluate(c, ws, self.task, args)
+            case "share_finding":
+                return server_tools.share_finding(c, ws, self.task, args)
+            case "read_forum":
+                return server_tools.read_forum(c, args)
+            case "search_forum":
+                return server_tools.search_forum(c, args)
+            case "leaderboard":
+                return server_tools.leaderboard(c, self.task, args)
+            case "download_snapshot":
+                return server_tools.download_snapshot(c, ws, args)
+        raise ToolError(f"unknown tool {name!r}; tools: {', '.join(s.name for s in SPECS)}")
+
+    def _bash(self, args: dict) -> ToolResult:
+        command = args.get("command")
+        if not isinstance(command, str) or not command.strip():
+            raise ToolError("command must be a non-empty string")
+        timeout = float(args["timeout"]) if args.get("timeout") else None
+        res = self.sandbox.run(command, timeout=timeout, env=self.env)
+        head = f"exit code {res.returncode} ({res.seconds:.1f}s)"
+        if res.killed_reason:
+            head += f"; killed: {res.killed_reason}"
+        out = (
+            head
+            + (f"\n--- stdout\n{res.stdout}" if res.stdout else "")
+            + (f"\n--- stderr\n{res.stderr}" if res.stderr else "")
+        )
+        data = {
+            "returncode": res.returncode,
+            "timed_out": res.timed_out,
+            "killed_reason": res.killed_reason,
+            "seconds": round(res.seconds, 3),
+        }
+        return ToolResult(res.returncode == 0 and res.killed_reason is None, out, data)

@@ -1,0 +1,102 @@
+"""Run one command under a wall clock, a disk watcher and bounded output capture; kill all on breach."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from aar.sandbox.base import RunResult
+from aar.sandbox.limits import disk_usage
+
+
+class _Capture:
+    """Drains a pipe, keeping the first `limit` characters' worth of bytes (the rest is counted, not kept)."""
+
+    def __init__(self, stream, limit: int) -> None:  # noqa: ANN001
+        self.buf = bytearray()
+        self.dropped = 0
+        self.limit = limit
+        self.thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _drain(self, stream) -> None:  # noqa: ANN001
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            room = self.limit - len(self.buf)
+            if room > 0:
+                self.buf += chunk[:room]
+            self.dropped += max(0, len(chunk) - max(room, 0))
+        stream.close()
+
+    def text(self) -> str:
+        self.thread.join(timeout=5)
+        out = self.buf.decode("utf-8", "replace")
+        if self.dropped:
+            out += f"\n[... {self.dropped} more bytes of output dropped]"
+        return out
+
+
+def execute(
+    argv: list[str],
+    *,
+    env: dict[str, str],
+    wall: float,
+    preexec: Callable[[], None] | None,
+    output_chars: int,
+    workspace: Path | None = None,
+    disk_quota: int | None = None,
+    on_kill: Callable[[], None] | None = None,
+    cwd: str | None = None,
+) -> RunResult:
+    """Run argv in a new session; SIGKILL its process group (and `on_kill`) on wall-time or disk breach."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+        preexec_fn=preexec,
+        cwd=cwd,
+    )
+    out, err = _Capture(proc.stdout, output_chars), _Capture(proc.stderr, output_chars)
+    reason: str | None = None
+    timed_out = False
+    done = threading.Event()
+    threading.Thread(target=lambda: (proc.wait(), done.set()), daemon=True).start()
+    while not done.is_set():
+        left = wall - (time.monotonic() - t0)
+        if left <= 0:
+            timed_out, reason = True, f"wall time limit {wall:g}s exceeded"
+        elif done.wait(min(left, 0.1)):
+            break
+        elif workspace is not None and disk_quota is not None and disk_usage(workspace) > disk_quota:
+            reason = f"workspace disk quota {disk_quota // (1024 * 1024)} MB exceeded"
+        if reason:
+            _kill(proc, on_kill)
+            break
+    proc.wait()
+    if (
+        workspace is not None
+        and disk_quota is not None
+        and reason is None
+        and disk_usage(workspace) > disk_quota
+    ):
+        reason = f"workspace disk quota {disk_quota // (1024 * 1024)} MB exceeded"
+    if on_kill is not None:
+        on_kill()  # nothing may outlive the command (daemons, setsid'd children)
+    return RunResult(proc.returncode, out.text(), err.text(), time.monotonic() - t0, timed_out, reason)
+
+
+def _kill(proc: subprocess.Popen, on_kill: Callable[[], None] | None) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    if on_kill is not None:
+        on_kill()

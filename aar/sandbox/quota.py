@@ -1,0 +1,75 @@
+"""A hard workspace disk quota: the workspace becomes the mount point of a fixed-size ext4 image.
+
+Writes past the image size fail with ENOSPC inside the kernel, whatever the number of writers.
+Needs root (CAP_SYS_ADMIN), a free loop device and mkfs.ext4; `available()` says whether they are there.
+Without it the sandbox falls back to its soft quota (file-size rlimit = room left + a watcher that kills
+the command when the workspace passes the quota), which parallel writers can overshoot briefly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from aar.sandbox.base import SandboxError
+
+
+def is_mountpoint(path: Path) -> bool:
+    target = str(path.resolve())
+    with open("/proc/self/mountinfo") as fh:
+        return any(line.split()[4] == target for line in fh)
+
+
+def available() -> bool:
+    return (
+        os.geteuid() == 0
+        and shutil.which("mkfs.ext4") is not None
+        and shutil.which("mount") is not None
+        and Path("/dev/loop-control").exists()
+    )
+
+
+def image_path(workspace: Path) -> Path:
+    return workspace.parent / f".{workspace.name}.ext4"
+
+
+def mount_volume(workspace: Path, size_mb: int) -> bool:
+    """Mount a `size_mb` ext4 image on `workspace` (keeping its current files). False if already mounted."""
+    workspace = workspace.resolve()
+    if is_mountpoint(workspace):
+        return False
+    if not available():
+        raise SandboxError("hard disk quota needs root, /dev/loop-control and mkfs.ext4")
+    img = image_path(workspace)
+    if not img.exists():
+        with open(img, "wb") as fh:
+            fh.truncate(size_mb * 1024 * 1024)
+        _run(["mkfs.ext4", "-q", "-F", "-m", "0", "-O", "^has_journal", str(img)])
+    staged = None
+    if workspace.exists() and any(workspace.iterdir()):
+        staged = workspace.with_name(workspace.name + ".staging")
+        workspace.rename(staged)
+    workspace.mkdir(parents=True, exist_ok=True)
+    _run(["mount", "-o", "loop,nosuid,nodev", str(img), str(workspace)])
+    lost = workspace / "lost+found"
+    if lost.is_dir() and not any(lost.iterdir()):
+        lost.rmdir()
+    if staged is not None:
+        for item in staged.iterdir():
+            shutil.move(str(item), str(workspace / item.name))
+        staged.rmdir()
+    return True
+
+
+def unmount_volume(workspace: Path) -> None:
+    """Unmount (the files stay in the image; mount_volume brings them back)."""
+    if is_mountpoint(workspace):
+        _run(["umount", str(workspace.resolve())])
+
+
+def _run(argv: list[str]) -> None:
+    cp = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    if cp.returncode != 0:
+        raise SandboxError(f"{' '.join(argv)} failed: {cp.stderr.strip()}")
