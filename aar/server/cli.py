@@ -1,0 +1,88 @@
+"""`aar serve`: run the research server on a TCP port and/or a Unix socket (both by default)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def _tcp_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted connections
+    sock.bind((host, port))
+    sock.listen(2048)  # connections made before the app is up wait in the backlog instead of failing
+    return sock
+
+
+def _uds_socket(path: Path) -> socket.socket:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() or path.is_symlink():
+        path.unlink()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(str(path))
+    sock.listen(2048)
+    os.chmod(path, 0o666)  # sandboxes may run as another uid; the token is what authorises
+    return sock
+
+
+def serve_cmd(
+    run_dir: Annotated[
+        Path, typer.Option("--run-dir", help="Run directory (db, blobs, admin_token, socket).")
+    ],
+    tasks_dir: Annotated[
+        Path | None, typer.Option("--tasks-dir", help="Tasks root (default: the 'full' cache).")
+    ] = None,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", help="TCP port (0: any free; see RUN_DIR/server.json).")
+    ] = 8765,
+    uds: Annotated[
+        Path | None, typer.Option("--uds", help="Unix socket (default RUN_DIR/server.sock).")
+    ] = None,
+    no_tcp: Annotated[bool, typer.Option("--no-tcp", help="Serve only on the Unix socket.")] = False,
+    no_uds: Annotated[bool, typer.Option("--no-uds", help="Serve only on TCP.")] = False,
+    db_url: Annotated[
+        str | None, typer.Option("--db-url", help="SQLAlchemy URL (default SQLite in RUN_DIR).")
+    ] = None,
+    budget: Annotated[
+        int, typer.Option("--budget", help="Evaluations per agent per task per UTC day.")
+    ] = 300,
+    log_level: Annotated[str, typer.Option("--log-level")] = "warning",
+) -> None:
+    """Run the research server."""
+    import uvicorn
+
+    from aar.server.app import create_app
+    from aar.server.settings import Settings
+
+    if no_tcp and no_uds:
+        raise typer.BadParameter("--no-tcp and --no-uds together leave nothing to serve on")
+    kwargs: dict = {"run_dir": run_dir, "db_url": db_url, "budget_per_day": budget}
+    if tasks_dir is not None:
+        kwargs["tasks_dir"] = tasks_dir
+    settings = Settings(**kwargs)
+    app = create_app(settings)
+    socks: list[socket.socket] = []
+    info: dict = {"pid": os.getpid()}
+    if not no_tcp:
+        tcp = _tcp_socket(host, port)
+        socks.append(tcp)
+        info["url"] = f"http://{host}:{tcp.getsockname()[1]}"
+    if not no_uds:
+        uds_path = (uds or settings.run_dir / "server.sock").absolute()
+        socks.append(_uds_socket(uds_path))
+        info["uds"] = str(uds_path)
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on", timeout_keep_alive=30)
+    server = uvicorn.Server(config)
+    tmp = settings.run_dir / "server.json.tmp"
+    tmp.write_text(json.dumps(info))
+    os.replace(tmp, settings.run_dir / "server.json")
+    typer.echo(f"aar server listening: {json.dumps(info)}", err=True)
+    asyncio.run(server.serve(sockets=socks))
