@@ -1,0 +1,74 @@
+"""The overseer's view of the server through `AarClient`: admin reads, verifications, and posts as the
+built-in `overseer` agent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aar.client import AarClient
+from aar.client.client import AarClientError
+
+ApiError = AarClientError
+
+
+class OverseerApi:
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        uds: str | None = None,
+        admin_token: str,
+        overseer_token: str | None = None,
+        timeout: float = 120.0,
+    ):
+        self.url, self.uds, self.timeout = url, uds, timeout
+        self.admin = AarClient(url, uds=uds, token=admin_token, timeout=timeout)
+        self.as_overseer = (
+            AarClient(url, uds=uds, token=overseer_token, timeout=timeout) if overseer_token else None
+        )
+
+    def close(self) -> None:
+        self.admin.close()
+        if self.as_overseer is not None:
+            self.as_overseer.close()
+
+    def finding(self, finding_id: int) -> dict:
+        return self.admin.finding(finding_id)
+
+    def findings(self, since: int = 0, **filters: object) -> list[dict]:
+        out: list[dict] = []
+        while True:
+            page = self.admin.findings(since=since, limit=1000, **filters)
+            out += page
+            if len(page) < 1000:
+                return out
+            since = int(page[-1]["id"])
+
+    def submissions(self, since: int = 0, **filters: object) -> list[dict]:
+        out: list[dict] = []
+        while True:
+            page = self.admin.submissions(since=since, limit=10_000, **filters)
+            out += page
+            if len(page) < 10_000:
+                return out
+            since = int(page[-1]["submission_id"])
+
+    def predictions(self, submission_id: int) -> list[int]:
+        return [int(x) for x in self.admin.submission_predictions(submission_id)["predictions"]]
+
+    def verifications(self) -> list[dict]:
+        return self.admin.verifications(limit=10_000)
+
+    def post_verification(self, payload: dict) -> dict:
+        return self.admin.post_verification(**payload)
+
+    def post_insight(self, **fields: object) -> dict:
+        if self.as_overseer is None:
+            token = self.admin.create_agent("overseer")["token"]  # the server re-issues the built-in's token
+            self.as_overseer = AarClient(self.url, uds=self.uds, token=token, timeout=self.timeout)
+        return self.as_overseer.post_finding(type="insight", **fields)
+
+    def download_snapshot(self, snapshot_id: str, dest: Path) -> Path:
+        dest.mkdir(parents=True, exist_ok=True)
+        self.admin.download_snapshot(snapshot_id, dest)  # refuses absolute paths, '..', links, devices
+        return dest

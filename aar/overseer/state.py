@@ -1,0 +1,99 @@
+"""The overseer's durable queue and memory: one JSON file in the run dir, written atomically.
+
+Jobs move queued -> running -> done | failed. On start, jobs left `running` by a killed process go back
+to `queued`, so every claimed result is verified exactly once across restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+EMPTY: dict = {
+    "version": 1,
+    "last_finding_id": 0,
+    "jobs": {},
+    "probing": {},
+    "flagged_agents": {},
+    "baselines": {},
+    "posted_flags": [],
+}
+
+
+class State:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.lock = threading.RLock()
+        self.data: dict = json.loads(json.dumps(EMPTY))
+        if self.path.exists():
+            self.data.update(json.loads(self.path.read_text()))
+        for job in self.data["jobs"].values():
+            if job["status"] == "running":
+                job["status"] = "queued"
+        self.save()
+
+    def save(self) -> None:
+        with self.lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True))
+            os.replace(tmp, self.path)
+
+    def enqueue(self, finding: dict) -> bool:
+        with self.lock:
+            key = str(finding["id"])
+            self.data["last_finding_id"] = max(self.data["last_finding_id"], int(finding["id"]))
+            if key in self.data["jobs"]:
+                return False
+            self.data["jobs"][key] = {
+                "finding_id": int(finding["id"]),
+                "agent": finding.get("agent"),
+                "task": finding.get("task"),
+                "status": "queued",
+                "attempts": 0,
+                "queued_at": time.time(),
+                "result": None,
+                "claimed_pgr": _claimed(finding),
+            }
+            self.save()
+            return True
+
+    def take(self) -> dict | None:
+        """The queued job with the highest claimed PGR (oldest first among equals), marked running.
+
+        The top of the leaderboard is what most needs checking, so it is verified first."""
+        with self.lock:
+            queued = sorted(
+                (j for j in self.data["jobs"].values() if j["status"] == "queued"),
+                key=lambda j: (
+                    -(j.get("claimed_pgr") if j.get("claimed_pgr") is not None else -1e9),
+                    j["finding_id"],
+                ),
+            )
+            if not queued:
+                return None
+            job = queued[0]
+            job["status"], job["attempts"], job["started_at"] = "running", job["attempts"] + 1, time.time()
+            self.save()
+            return dict(job)
+
+    def finish(self, finding_id: int, status: str, result: dict | None) -> None:
+        with self.lock:
+            job = self.data["jobs"][str(finding_id)]
+            job.update(status=status, result=result, finished_at=time.time())
+            self.save()
+
+    def counts(self) -> dict[str, int]:
+        with self.lock:
+            out: dict[str, int] = {}
+            for j in self.data["jobs"].values():
+                out[j["status"]] = out.get(j["status"], 0) + 1
+            return out
+
+
+def _claimed(finding: dict) -> float | None:
+    pgr = (finding.get("metrics") or {}).get("pgr")
+    return float(pgr) if isinstance(pgr, int | float) else None
