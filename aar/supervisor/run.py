@@ -231,6 +231,7 @@ class Supervisor:
                 if live is not None:
                     live.update(self.view())
                 if not working:
+                    self._usage_at = 0.0  # the last agent's final evaluations must show in rows()
                     return True
                 if self.stop_requested.is_set() or (t_end is not None and time.time() >= t_end):
                     return False

@@ -1,0 +1,53 @@
+"""The two testbed sizes: `full` (the real CPU testbed) and `tiny` (seconds, for tests and CI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    layers: int
+    d_model: int
+    heads: int
+    steps: int
+    batch_size: int = 64
+    lr: float = 3e-3
+    pack: int = 1  # corpus lines packed into one training sequence
+
+
+@dataclass(frozen=True)
+class SizeSpec:
+    n: dict[str, int]
+    seeds: tuple[int, ...]
+    corpus_lines: int
+    weak: ModelSpec
+    strong: ModelSpec
+    world_people: int
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+SIZES: dict[str, SizeSpec] = {
+    "tiny": SizeSpec(
+        n={"train_label": 100, "train_unlabel": 300, "test": 200},
+        seeds=(0, 1),
+        corpus_lines=3000,
+        weak=ModelSpec(layers=1, d_model=16, heads=2, steps=20, batch_size=32),
+        strong=ModelSpec(layers=2, d_model=32, heads=4, steps=150, batch_size=32, lr=5e-3),
+        world_people=60,
+    ),
+    "full": SizeSpec(
+        n={"train_label": 1500, "train_unlabel": 6000, "test": 2000},
+        seeds=(0, 1, 2),
+        corpus_lines=200_000,
+        weak=ModelSpec(layers=1, d_model=64, heads=4, steps=500),
+        strong=ModelSpec(layers=4, d_model=128, heads=4, steps=1200),
+        world_people=300,
+    ),
+}
+
+
+def size_spec(size: str) -> SizeSpec:
+    if size not in SIZES:
+        raise ValueError(f"unknown size {size!r}; choose one of {sorted(SIZES)}")
+    return SIZES[size]

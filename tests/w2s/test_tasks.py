@@ -1,0 +1,83 @@
+"""Task files: deterministic, disjoint splits, private labels kept out of public files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from aar.w2s.tasks import DRAWS, TASKS, build_tasks, corpus
+from aar.w2s.tasks.jsonl import read_json, read_jsonl
+from aar.w2s.tasks.private import labels_for, public_mask_for
+
+
+def _texts(pub: Path, split: str) -> list[str]:
+    return [r["text"] for r in read_jsonl(pub / f"{split}.jsonl")]
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_splits_disjoint_and_balanced(tiny_tasks: Path, task: str) -> None:
+    seen: dict[str, str] = {}
+    for draw in DRAWS:
+        pub = tiny_tasks / task / draw / "public"
+        for split in ("train_label", "train_unlabel", "test"):
+            for t in _texts(pub, split):
+                if split == "train_label" and draw == "heldout":
+                    continue  # train_label is shared by both draws
+                assert t not in seen, f"{t!r} in {seen.get(t)} and {draw}/{split}"
+                seen[t] = f"{draw}/{split}"
+                assert t.endswith("?")
+        labels = labels_for(pub)
+        for split, ys in labels.items():
+            assert set(ys) == {0, 1}
+            assert abs(sum(ys) / len(ys) - 0.5) <= 0.01, split
+    assert _texts(tiny_tasks / task / "main" / "public", "train_label") == _texts(
+        tiny_tasks / task / "heldout" / "public", "train_label")
+
+
+def test_build_is_deterministic(tiny_tasks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AAR_CACHE", str(tmp_path))
+    root = build_tasks("tiny")
+    for task in TASKS:
+        for draw in DRAWS:
+            for rel in ("public/train_label.jsonl", "public/train_unlabel.jsonl", "public/test.jsonl",
+                        "private/labels.json", "private/test_public_mask.json"):
+                a = (root / task / draw / rel).read_bytes()
+                b = (tiny_tasks / task / draw / rel).read_bytes()
+                assert a == b, f"{task}/{draw}/{rel} differs between builds"
+    assert corpus("math", "tiny") == corpus("math", "tiny")
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_private_labels_never_public(tiny_tasks: Path, task: str) -> None:
+    for draw in DRAWS:
+        pub = tiny_tasks / task / draw / "public"
+        for split in ("train_unlabel", "test"):
+            for row in read_jsonl(pub / f"{split}.jsonl"):
+                assert set(row) == {"id", "text"}
+        for path in pub.rglob("*"):
+            assert "private" not in path.parts[len(pub.parts) - 1 :]
+            if path.is_file():
+                assert path.name not in ("labels.json", "test_public_mask.json")
+        meta = read_json(pub / "meta.json")
+        assert "labels" not in json.dumps(meta)
+        mask = public_mask_for(pub)
+        assert len(mask) == meta["n"]["test"] and sum(mask) == len(mask) // 2
+
+
+def test_no_surface_cue_in_length(tiny_tasks: Path) -> None:
+    """Wrong candidates look like right ones: text length alone does not separate the classes."""
+    for task in TASKS:
+        pub = tiny_tasks / task / "main" / "public"
+        rows = read_jsonl(pub / "train_label.jsonl")
+        mean = {y: sum(len(r["text"]) for r in rows if r["label"] == y) / sum(r["label"] == y for r in rows)
+                for y in (0, 1)}
+        assert abs(mean[0] - mean[1]) < 1.5, (task, mean)
+
+
+def test_corpus_never_holds_a_verification_text(tiny_tasks: Path) -> None:
+    for task in TASKS:
+        lines = set(corpus(task, "tiny"))
+        pub = tiny_tasks / task / "main" / "public"
+        assert not lines & set(_texts(pub, "test"))
