@@ -24,8 +24,13 @@ class ProbeHead:
         self.mean, self.std, self.linear = mean, std, linear
 
     def logits(self, x: np.ndarray) -> torch.Tensor:
-        z = torch.as_tensor(((x - self.mean) / self.std).astype(np.float32))
-        return self.linear(z)
+        return self.logits_t(torch.as_tensor(x.astype(np.float32)))
+
+    def logits_t(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of a feature tensor (keeps the autograd graph, for fine-tuning through features)."""
+        mean = torch.as_tensor(self.mean, dtype=torch.float32)
+        std = torch.as_tensor(self.std, dtype=torch.float32)
+        return self.linear((x - mean) / std)
 
     @torch.no_grad()
     def predict_proba(self, x: np.ndarray) -> np.ndarray:

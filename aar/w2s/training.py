@@ -15,7 +15,7 @@ from aar.w2s.probe import ProbeConfig, fit_probe
 
 DEFAULTS = {
     "probe": {"lr": 0.05, "epochs": 300, "l2": 1e-3},
-    "finetune": {"lr": 3e-4, "epochs": 1},
+    "finetune": {"lr": 1e-4, "epochs": 2},
 }
 
 

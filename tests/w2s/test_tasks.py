@@ -81,3 +81,46 @@ def test_corpus_never_holds_a_verification_text(tiny_tasks: Path) -> None:
         lines = set(corpus(task, "tiny"))
         pub = tiny_tasks / task / "main" / "public"
         assert not lines & set(_texts(pub, "test"))
+
+
+def _math_chain_true(text: str) -> bool:
+    parts = text.rstrip("?").split("=")
+    return all(eval(p) == eval(parts[0]) for p in parts[1:])  # noqa: S307 - digits and + - * only
+
+
+def _code_text_true(text: str) -> bool:
+    source, trace, out = text.rstrip("?").split(">")
+    stmts, target = source.split(";")[:-1], source.split(";")[-1][len("print(") : -1]
+    env: dict[str, int] = {}
+    exec(";".join(stmts), {}, env)  # noqa: S102 - generated arithmetic
+    values = [env[s.split("=")[0]] for s in stmts]
+    return [int(v) for v in trace.split(",")] == values and int(out) == env[target]
+
+
+@pytest.mark.parametrize(("task", "check"), [("math", _math_chain_true), ("code", _code_text_true)])
+def test_labels_match_ground_truth(tiny_tasks: Path, task: str, check) -> None:
+    """Every item's label is what evaluating (math) or executing (code) the text says."""
+    for draw in DRAWS:
+        pub = tiny_tasks / task / draw / "public"
+        labels = labels_for(pub)
+        for split in ("train_unlabel", "test"):
+            for row, y in zip(read_jsonl(pub / f"{split}.jsonl"), labels[split], strict=True):
+                assert check(row["text"]) == bool(y), row["text"]
+        for row in read_jsonl(pub / "train_label.jsonl"):
+            assert check(row["text"]) == bool(row["label"]), row["text"]
+
+
+def test_world_labels_match_the_world(tiny_tasks: Path) -> None:
+    from aar.w2s.tasks.registry import generator
+
+    world = generator("world", "tiny")
+    pub = tiny_tasks / "world" / "main" / "public"
+    for row, y in zip(read_jsonl(pub / "test.jsonl"), labels_for(pub)["test"], strict=True):
+        facts, claim = row["text"].rstrip("?").split(":")
+        (a, fa), (b, fb) = (f.replace("#", " ").split(" ") for f in facts.split(","))
+        if "#" in facts:
+            truth = fa == world.town[a] and fb == world.town[b] and (claim == "same") == (fa == fb)
+        else:
+            older = a if world.age[a] > world.age[b] else b
+            truth = int(fa) == world.age[a] and int(fb) == world.age[b] and claim.split(">")[0] == older
+        assert truth == bool(y), row["text"]

@@ -1,9 +1,11 @@
 """`world`: is a statement about a generated world of people true?
 
 The world (names, ages, home towns) is fixed by the task seed. Pretraining sees single facts
-(`kabo is 34.`, `kabo lives in rema.`) and true comparisons; verification asks comparisons
-(`kabo is older than tuxa?`, `kabo lives with tuxa?`) whose answer needs two retrieved facts.
-Judgement tokens appear in the corpus only for `lives in` facts, never for comparisons.
+(`kabo 34.`: kabo is 34; `kabo#rema.`: kabo lives in rema) and true worked comparisons
+(`kabo 34,tuxa 51:tuxa>kabo.`, `kabo#rema,tuxa#sofi:diff.`). Verification asks worked
+comparisons ending in `?`; a false one misstates a fact (and concludes consistently from it) or
+concludes wrongly from true facts, so it takes both memorised facts and the comparison to judge.
+Judgement tokens appear in the corpus only for single home-town facts, never for comparisons.
 """
 
 from __future__ import annotations
@@ -34,22 +36,40 @@ class WorldTask:
         self.town = {p: rng.choice(self.towns) for p in self.people}
         self.judged_fraction = judged_fraction
 
-    def _pair(self, rng: random.Random, relation: str, label: int) -> tuple[str, str]:
-        while True:
-            a, b = rng.sample(self.people, 2)
-            if relation == "older":
-                if self.age[a] == self.age[b]:
-                    continue
-                if (self.age[a] > self.age[b]) == bool(label):
-                    return a, b
-            elif (self.town[a] == self.town[b]) == bool(label):
-                return a, b
+    def _claim(self, rng: random.Random, label: int) -> str:
+        """`kabo 34,tuxa 51:tuxa>kabo` (ages) or `kabo#rema,tuxa#sofi:diff` (home towns).
+        A false claim either misstates one retrieved fact (the conclusion follows from what is
+        stated) or states both facts right and draws the wrong conclusion."""
+        a, b = rng.sample(self.people, 2)
+        if rng.random() < 2 / 3:
+            while self.age[a] == self.age[b]:
+                a, b = rng.sample(self.people, 2)
+            ages = {a: self.age[a], b: self.age[b]}
+            flip = False
+            if not label:
+                if rng.random() < 0.7:
+                    who = rng.choice([a, b])
+                    wrong = ages[who]
+                    while wrong == ages[who] or wrong == ages[b if who == a else a]:
+                        wrong = max(10, min(89, ages[who] + rng.choice([-10, -5, -2, -1, 1, 2, 5, 10])))
+                    ages[who] = wrong
+                else:
+                    flip = True
+            older, younger = (a, b) if (ages[a] > ages[b]) != flip else (b, a)
+            return f"{a} {ages[a]},{b} {ages[b]}:{older}>{younger}"
+        towns = {a: self.town[a], b: self.town[b]}
+        flip = False
+        if not label:
+            if rng.random() < 0.7:
+                who = rng.choice([a, b])
+                towns[who] = rng.choice([t for t in self.towns if t != towns[who]])
+            else:
+                flip = True
+        together = (towns[a] == towns[b]) != flip
+        return f"{a}#{towns[a]},{b}#{towns[b]}:{'same' if together else 'diff'}"
 
     def item(self, rng: random.Random, label: int) -> str:
-        relation = rng.choice(["older", "older", "with"])
-        a, b = self._pair(rng, relation, label)
-        verb = "is older than" if relation == "older" else "lives with"
-        return f"{a} {verb} {b}{QUESTION}"
+        return self._claim(rng, label) + QUESTION
 
     def corpus_line(self, rng: random.Random) -> str:
         r = rng.random()
@@ -57,13 +77,9 @@ class WorldTask:
         if r < self.judged_fraction:
             label = rng.randint(0, 1)
             town = self.town[p] if label else rng.choice([t for t in self.towns if t != self.town[p]])
-            return judgement_line(f"{p} lives in {town}{QUESTION}", label)
-        if r < 0.4:
-            return f"{p} is {self.age[p]}."
-        if r < 0.7:
-            return f"{p} lives in {self.town[p]}."
-        if r < 0.85:
-            a, b = self._pair(rng, "older", 1)
-            return f"{a} is older than {b}."
-        a, b = self._pair(rng, "with", 1)
-        return f"{a} lives with {b}."
+            return judgement_line(f"{p}#{town}{QUESTION}", label)
+        if r < 0.35:
+            return f"{p} {self.age[p]}."
+        if r < 0.6:
+            return f"{p}#{self.town[p]}."
+        return self._claim(rng, 1) + "."

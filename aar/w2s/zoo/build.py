@@ -49,7 +49,7 @@ def build_zoo(size: str = "full", tasks: Iterable[str] | None = None, force: boo
     with Progress(*columns, disable=quiet) as progress:
         seqs_cache: dict[str, list[list[int]]] = {}
         for task, role in todo:
-            mspec = spec.weak if role == "weak" else spec.strong
+            mspec = spec.model_spec(task, role)
             if task not in seqs_cache:
                 seqs_cache[task] = encode_corpus(corpus(task, size), tok)
             bar = progress.add_task(f"{task}/{role}", total=mspec.steps, loss="-")
