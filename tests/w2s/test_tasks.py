@@ -124,3 +124,25 @@ def test_world_labels_match_the_world(tiny_tasks: Path) -> None:
             older = a if world.age[a] > world.age[b] else b
             truth = int(fa) == world.age[a] and int(fb) == world.age[b] and claim.split(">")[0] == older
         assert truth == bool(y), row["text"]
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_no_bag_of_characters_cue(task: str) -> None:
+    """Character counts and length, fitted on 3,000 true labels, stay near chance on fresh items."""
+    import random
+
+    import numpy as np
+
+    from aar.w2s.probe import ProbeConfig, fit_probe
+    from aar.w2s.tasks.registry import generator
+
+    gen = generator(task, "tiny")
+    rng = random.Random(7)
+    labels = [i % 2 for i in range(4000)]
+    texts = [gen.item(rng, y) for y in labels]
+    alphabet = sorted(set("".join(texts)))
+    x = np.array([[t.count(c) for c in alphabet] + [len(t)] for t in texts], dtype=np.float64)
+    y = np.array(labels, dtype=np.float64)
+    head = fit_probe(x[:3000], y[:3000], ProbeConfig(epochs=300))
+    acc = float(((head.predict_proba(x[3000:]) > 0.5) == y[3000:]).mean())
+    assert acc < 0.62, f"{task}: character counts alone reach {acc:.3f}"
