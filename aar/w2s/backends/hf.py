@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import os
-import time
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import numpy as np
 import torch
 
 from aar.w2s.backends.base import FinetuneConfig, LossFn, ModelBackend
+from aar.w2s.backends.train_loop import train_classifier
 from aar.w2s.hfquiet import quiet_hf
 
 DTYPES = {"bfloat16": torch.bfloat16, "bf16": torch.bfloat16, "float16": torch.float16,
@@ -212,8 +212,6 @@ class HFBackend(ModelBackend):
                  loss: LossFn | None = None, weights: np.ndarray | None = None) -> HFPredictor:
         """Train on soft targets p(label=1): LoRA adapters if `cfg.lora_rank` is set, else the whole model."""
         # the classifier is the (no, yes) label-token logits, so training starts from the model's prior
-        from aar.w2s.losses import ce_loss
-
         n = len(texts)
         targets = np.asarray(targets, dtype=np.float32).reshape(-1)
         if n == 0:
@@ -226,36 +224,7 @@ class HFBackend(ModelBackend):
         runner = self._runner(model)
         params = [p for p in model.parameters() if p.requires_grad]
         opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-        t = torch.as_tensor(targets, device=self.device)
-        w = None if weights is None else torch.as_tensor(np.asarray(weights, dtype=np.float32),
-                                                          device=self.device)
-        loss_fn = loss or ce_loss
-        gen = torch.Generator().manual_seed(cfg.seed)
-        steps_per_epoch = (n + cfg.batch_size - 1) // cfg.batch_size
-        total, step, t0 = steps_per_epoch * cfg.epochs, 0, time.time()
-
-        def out_of_time() -> bool:
-            return cfg.max_seconds is not None and time.time() - t0 > cfg.max_seconds
-
-        for _ in range(cfg.epochs):
-            order = torch.randperm(n, generator=gen)
-            for b in range(steps_per_epoch):
-                idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-                logits = runner.label_logits(*runner.encode([texts[i] for i in idx.tolist()]))
-                idx = idx.to(self.device)
-                progress = step / max(1, total)
-                if w is not None:
-                    value = loss_fn(logits, t[idx], progress, weights=w[idx])
-                else:
-                    value = loss_fn(logits, t[idx], progress)
-                opt.zero_grad(set_to_none=True)
-                value.backward()
-                torch.nn.utils.clip_grad_norm_(params, 1.0)
-                opt.step()
-                step += 1
-                if out_of_time():
-                    break
-            if out_of_time():
-                break
+        train_classifier(lambda batch: runner.label_logits(*runner.encode(batch)), params, opt, texts,
+                         targets, cfg, loss, weights, device=self.device)
         model.eval()
         return HFPredictor(runner, self.batch_size)

@@ -24,6 +24,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from aar.paths import cache_dir
 from aar.w2s.backends.base import FinetuneConfig, LossFn, ModelBackend
+from aar.w2s.backends.train_loop import train_classifier
 from aar.w2s.hfquiet import quiet_hf
 from aar.w2s.probe import ProbeHead
 
@@ -178,46 +179,16 @@ class ZooBackend(ModelBackend):
                  loss: LossFn | None = None, weights: np.ndarray | None = None) -> FeatureHeadPredictor:
         """Linear-probe-then-fine-tune (Kumar et al. 2022): fit the probe head on frozen features,
         then train a copy of the whole model and the head together through the same features."""
-        from aar.w2s.losses import ce_loss
         from aar.w2s.probe import ProbeConfig, fit_probe
 
-        loss_fn = loss or ce_loss
-        t = torch.as_tensor(np.asarray(targets, dtype=np.float32))
-        w = None if weights is None else torch.as_tensor(np.asarray(weights, dtype=np.float32))
         head = fit_probe(self.features(texts), np.asarray(targets), ProbeConfig(seed=cfg.seed),
                          loss=loss, weights=weights)
         torch.manual_seed(cfg.seed)
         model = copy.deepcopy(self.model).train()
-        scorer = _Scorer(model, self.tok, self.yes_id, self.no_id)
-        predictor = FeatureHeadPredictor(scorer, head)
-        params = [{"params": model.parameters(), "lr": cfg.lr},
+        predictor = FeatureHeadPredictor(_Scorer(model, self.tok, self.yes_id, self.no_id), head)
+        groups = [{"params": model.parameters(), "lr": cfg.lr},
                   {"params": head.linear.parameters(), "lr": cfg.lr * HEAD_LR_MULT}]
-        opt = torch.optim.AdamW(params, weight_decay=cfg.weight_decay)
-        n = len(texts)
-        gen = torch.Generator().manual_seed(cfg.seed)
-        steps_per_epoch = max(1, (n + cfg.batch_size - 1) // cfg.batch_size)
-        total = steps_per_epoch * cfg.epochs
-        step, t0 = 0, time.time()
-        for _ in range(cfg.epochs):
-            order = torch.randperm(n, generator=gen)
-            for b in range(steps_per_epoch):
-                idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-                if len(idx) == 0:
-                    continue
-                logits = predictor.logits([texts[i] for i in idx.tolist()])
-                progress = step / max(1, total)
-                if w is not None:
-                    value = loss_fn(logits, t[idx], progress, weights=w[idx])
-                else:
-                    value = loss_fn(logits, t[idx], progress)
-                opt.zero_grad(set_to_none=True)
-                value.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
-                step += 1
-                if cfg.max_seconds is not None and time.time() - t0 > cfg.max_seconds:
-                    break
-            if cfg.max_seconds is not None and time.time() - t0 > cfg.max_seconds:
-                break
+        opt = torch.optim.AdamW(groups, weight_decay=cfg.weight_decay)
+        train_classifier(predictor.logits, list(model.parameters()), opt, texts, targets, cfg, loss, weights)
         model.eval()
         return predictor
