@@ -6,12 +6,12 @@ import typer
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Automated alignment researchers.")
 
-from aar.w2s.cli import w2s_app, zoo_app  # noqa: E402
+from aar.tasks.cli import w2s_app, zoo_app  # noqa: E402
 
 app.add_typer(zoo_app, name="zoo")
 app.add_typer(w2s_app, name="w2s")
 
-from aar.w2s.aar_jsonl_cli import import_aar_cmd  # noqa: E402
+from aar.tasks.aar_jsonl_cli import import_aar_cmd  # noqa: E402
 
 w2s_app.command("import-aar")(import_aar_cmd)
 

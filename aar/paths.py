@@ -1,18 +1,10 @@
-"""Where aar keeps things that outlive a run: built tasks and the pretrained model zoo."""
+"""Where aar keeps things that outlive a run: built tasks, the pretrained model zoo, the task secret."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-
-def cache_dir() -> Path:
-    """Root of aar's user cache (override with AAR_CACHE)."""
-    root = os.environ.get("AAR_CACHE")
-    if root:
-        return Path(root).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "aar"
+from aarlab.paths import cache_dir
 
 
 def zoo_dir(size: str = "full") -> Path:
@@ -21,3 +13,8 @@ def zoo_dir(size: str = "full") -> Path:
 
 def tasks_dir(size: str = "full") -> Path:
     return cache_dir() / "tasks" / size
+
+
+def secret_dir() -> Path:
+    """Holds the per-install task secret (mode 0700). No sandbox ever mounts it."""
+    return cache_dir() / "secret"

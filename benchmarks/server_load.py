@@ -86,7 +86,7 @@ def start_server(run_dir: Path, tasks: Path) -> tuple[subprocess.Popen, dict]:
 
 def worker(address: dict, tokens: list[str], seconds: float, ready: mp.Barrier, out: mp.Queue) -> None:
     """Open every client and send one warm-up evaluation, wait for all workers, then run for `seconds`."""
-    from aar.client import AarClient
+    from aarlab.client import AarClient
 
     rng = random.Random(os.getpid())
     clients = [
@@ -173,7 +173,7 @@ def main() -> None:
     ap.add_argument("--levels", default="1,10,100")
     ap.add_argument("--uds", action="store_true", help="use the Unix socket instead of TCP loopback")
     args = ap.parse_args()
-    from aar.client import AarClient
+    from aarlab.client import AarClient
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -29,10 +29,10 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from aar.w2s.baselines import baseline_dir
-    from aar.w2s.evaluate import run_scored
-    from aar.w2s.prepare import prepare
-    from aar.w2s.zoo import build_zoo, model_dir, zoo_ready
+    from aar.tasks.baseline_scores import run_scored
+    from aar.tasks.prepare import prepare
+    from aar.tasks.zoo import build_zoo, model_dir, zoo_ready
+    from aarlab.w2s.baselines import baseline_dir
 
     tasks = tuple(args.tasks.split(","))
     cached = zoo_ready(args.size, tasks)

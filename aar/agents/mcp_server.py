@@ -77,8 +77,8 @@ def make_toolset(
     allow_unsafe: bool,
 ) -> ToolSet:
     from aar.agents.audit import AuditLog
-    from aar.client import AarClient
     from aar.sandbox import Limits, SandboxSpec, make_sandbox
+    from aarlab.client import AarClient
 
     client = AarClient(url, uds=str(uds) if uds else None, token=agent_token)
     try:

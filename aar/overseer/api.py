@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aar.client import AarClient
-from aar.client.client import AarClientError
+from aarlab.client import AarClient
+from aarlab.client.client import AarClientError
 
 ApiError = AarClientError
 

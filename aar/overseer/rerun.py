@@ -48,7 +48,7 @@ class Runner:
                 for c in [
                     self.python,
                     "-m",
-                    "aar.w2s.run_idea",
+                    "aarlab.w2s.run_idea",
                     idea_dir,
                     "--data-dir",
                     data_dir,

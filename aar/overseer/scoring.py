@@ -7,8 +7,8 @@ import random
 import shutil
 from pathlib import Path
 
-from aar.w2s.metrics import accuracy, pgr
-from aar.w2s.tasks.private import labels_for
+from aar.tasks.grade import accuracy, pgr
+from aar.tasks.private import labels_for
 
 
 def read_meta(data_dir: Path) -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aar.overseer.rerun import RerunError, Runner
 from aar.overseer.scoring import agreement, read_meta, score_test, shuffled_copy
-from aar.w2s.metrics import mean_se
+from aarlab.w2s.metrics import mean_se
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from aar.overseer.probing import ProbingConfig, detect
 from aar.overseer.rerun import Runner
 from aar.overseer.state import State
 from aar.overseer.verify import Verification, VerifyConfig, check_reproduces, measure
+from aarlab.w2s.baselines import BASELINES_DIR
 
 log = logging.getLogger("aar.overseer")
-BASELINES_DIR = Path(__file__).resolve().parent.parent / "w2s" / "baselines"
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from aar.w2s.baselines import __file__ as _baselines_init
+from aarlab.w2s.baselines import __file__ as _baselines_init
 
 BASELINES_DIR = Path(_baselines_init).parent
 console = Console(stderr=True)
@@ -139,7 +139,7 @@ def demo_cmd(
     if size not in ("full", "tiny"):
         raise typer.BadParameter("--size must be full or tiny")
     if not tasks_ready(size):
-        from aar.w2s.prepare import prepare
+        from aar.tasks.prepare import prepare
 
         console.print(f"building the {size} zoo and tasks (once; cached)")
         prepare(size, quiet=False)
@@ -203,7 +203,7 @@ def running_server(run_dir: Path):  # noqa: ANN201
     """An admin client of the run's server when one is already up (its server.json names a live pid)."""
     import os
 
-    from aar.client import AarClient, AarClientError
+    from aarlab.client import AarClient, AarClientError
 
     try:
         info = json.loads((run_dir / "server.json").read_text())

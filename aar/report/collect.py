@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from aar.client import AarClient
 from aar.report.assemble import build_report, to_seconds
+from aarlab.client import AarClient
 
 NOT_A_METHOD = {"strong_ceiling"}  # ceilings are shown but never "the best baseline"
 

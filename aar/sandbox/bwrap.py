@@ -8,7 +8,7 @@ from pathlib import Path
 from aar.sandbox import quota
 from aar.sandbox.base import RunResult, Sandbox, SandboxSpec, SandboxUnavailable
 from aar.sandbox.limits import CommandCgroup, disk_usage, limit_wrapper
-from aar.sandbox.mounts import python_paths, system_binds
+from aar.sandbox.mounts import hidden_paths, python_paths, system_binds
 from aar.sandbox.process import execute
 
 
@@ -62,6 +62,8 @@ class BwrapSandbox(Sandbox):
         # parents before children, so a read-only bind inside the workspace stays read-only (and vice versa)
         for src, dst, flag in sorted(mounts, key=lambda m: len(m[1].parts)):
             args += [flag, str(src), str(dst)]
+        for hidden in hidden_paths():  # an installed `aar` (control plane, task code) next to `aarlab`
+            args += ["--tmpfs", str(hidden), "--remount-ro", str(hidden)]
         # /proc read-only: the sandbox is uid 0 (without capabilities), and writable /proc/sys or
         # /proc/sysrq-trigger would let uid 0 change global kernel settings
         args += ["--remount-ro", "/proc", "--remount-ro", "/", "--chdir", str(s.workspace)]

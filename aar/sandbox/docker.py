@@ -8,7 +8,7 @@ import subprocess
 import uuid
 
 from aar.sandbox.base import RunResult, Sandbox, SandboxSpec, SandboxUnavailable
-from aar.sandbox.mounts import python_paths
+from aar.sandbox.mounts import hidden_paths, python_paths
 from aar.sandbox.process import execute
 
 DEFAULT_IMAGE = "debian:bookworm-slim"
@@ -84,6 +84,8 @@ class DockerSandbox(Sandbox):
         ]
         for p in python_paths() + s.ro_binds:
             args += ["--mount", f"type=bind,src={p},dst={p},readonly"]
+        for hidden in hidden_paths():  # an installed `aar` (control plane, task code) next to `aarlab`
+            args += ["--tmpfs", f"{hidden}:ro,size=64k"]
         args += ["--mount", f"type=bind,src={s.workspace},dst={s.workspace}"]
         if s.socket_path is not None:
             args += ["--mount", f"type=bind,src={s.socket_path},dst={s.socket_path}"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import os
 import shutil
 import sys
@@ -29,16 +30,35 @@ ETC_FILES = [
 
 
 def python_paths() -> list[Path]:
-    """The interpreter tree, the venv and the aar package (never their parents such as /work or /root)."""
-    import aar
+    """The interpreter tree, the venv and the `aarlab` package (never their parents such as /work or /root).
 
-    paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(aar.__file__).resolve().parent}
+    Of aar's code only `aarlab` (the research library and the client) is visible in a sandbox: the
+    control plane and the trusted task code (`aar`) are not mounted; see `hidden_paths` for an
+    installed (non-editable) copy inside the venv."""
+    import aarlab
+
+    lib = Path(aarlab.__file__).resolve().parent
+    paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), lib}
     exe = Path(sys.executable)
     if exe.is_symlink():
         target = exe.resolve()
         if not any(target.is_relative_to(p) for p in paths):
             paths.add(target.parent)
     return sorted(paths)
+
+
+def hidden_paths() -> list[Path]:
+    """Paths under the mounted Python trees to cover with an empty read-only folder: the `aar` package
+    when it is installed into the venv (a non-editable install puts it next to `aarlab`)."""
+    spec = importlib.util.find_spec("aar")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    out = []
+    for loc in spec.submodule_search_locations:
+        path = Path(loc).resolve()
+        if any(path.is_relative_to(p) for p in python_paths()):
+            out.append(path)
+    return out
 
 
 def _etc_key() -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aar.server.tasks import TaskData
+from aar.tasks.grade import pgr
 
 
 class PredictionError(ValueError):
@@ -31,13 +32,6 @@ def parse_predictions(raw: object, expected_len: int) -> np.ndarray:
         if type(x) is not int or (x != 0 and x != 1):
             raise PredictionError(f"predictions[{i}] = {x!r}: every prediction must be the integer 0 or 1")
     return np.fromiter(raw, dtype=np.uint8, count=expected_len)
-
-
-def pgr(acc: float, weak: float, strong: float) -> float | None:
-    gap = strong - weak
-    if abs(gap) < 1e-12:
-        return None
-    return (acc - weak) / gap
 
 
 def _r(x: float | None) -> float | None:

@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from aar.client import AarClient, AarClientError
 from aar.supervisor.config import AgentGroup, RunConfig
+from aarlab.client import AarClient, AarClientError
 
 
 def register_agent(admin: AarClient, run_dir: Path, name: str, direction: str) -> str:

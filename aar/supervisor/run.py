@@ -20,7 +20,6 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 
-from aar.client import AarClient, AarClientError
 from aar.compute import ComputeQueue
 from aar.supervisor import table
 from aar.supervisor.agents import agent_command, agent_env, direction_text, register_agent
@@ -28,6 +27,7 @@ from aar.supervisor.config import AgentGroup, ExtraProcess, RunConfig
 from aar.supervisor.procs import ManagedProcess, stop_all
 from aar.supervisor.server import ServerHandle, start_server
 from aar.supervisor.tomlw import dumps
+from aarlab.client import AarClient, AarClientError
 
 TERMINAL = ("done", "failed", "stopped", "wall_time", "budget")
 

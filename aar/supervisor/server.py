@@ -9,9 +9,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from aar.client import AarClient, AarClientError
 from aar.supervisor.config import RunConfig
 from aar.supervisor.procs import ManagedProcess
+from aarlab.client import AarClient, AarClientError
 
 
 @dataclass

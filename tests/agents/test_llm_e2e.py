@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from scripted_llm_server import Fail, Reply, ScriptedLLMServer
 
-from aar.client import AarClient
+from aarlab.client import AarClient
 
 REPO = Path(__file__).resolve().parents[2]
 N = {"train_label": 24, "train_unlabel": 40, "test": 30}
@@ -144,7 +144,7 @@ def _up(run_dir: Path) -> bool:
 
 
 def script(data_dir: Path) -> list[Reply | Fail]:
-    run = f"python -m aar.w2s.run_idea ideas/nb --data-dir {data_dir} --out out/nb --seed 0 --threads 1"
+    run = f"python -m aarlab.w2s.run_idea ideas/nb --data-dir {data_dir} --out out/nb --seed 0 --threads 1"
     config = json.dumps({"keep_conf": 0.3})
     return [
         Fail(429, retry_after=0),

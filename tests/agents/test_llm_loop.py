@@ -163,7 +163,7 @@ class FileToolSet:
         return Result(True, json.dumps(data), data)
 
     def _share_finding(self, type: str, title: str, body: str, idea_dir: str) -> Result:
-        from aar.client.snapshots import pack
+        from aarlab.client.snapshots import pack
 
         data = pack(self._path(idea_dir))
         import hashlib
@@ -325,7 +325,7 @@ def test_research_session_over_real_sdk(
     else:
         system = body["messages"][0]["content"]
     assert DIRECTION in system and "Is the arithmetic statement true?" in system
-    assert "python -m aar.w2s.run_idea" in system  # library docs
+    assert "python -m aarlab.w2s.run_idea" in system  # library docs
     assert "weak_acc=0.5" in system
     tools = body["tools"]
     names = [t["name"] if provider == "anthropic" else t["function"]["name"] for t in tools]

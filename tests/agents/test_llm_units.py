@@ -208,7 +208,7 @@ def test_experiment_commands_wait_for_a_compute_slot(tmp_path: Path) -> None:
     from aar.compute import ComputeQueue
     from aar.sandbox import SandboxSpec, make_sandbox
 
-    assert is_experiment("python -m aar.w2s.run_idea ideas/a --data-dir d --out o --seed 0")
+    assert is_experiment("python -m aarlab.w2s.run_idea ideas/a --data-dir d --out o --seed 0")
     assert not is_experiment("ls -la && cat NOTEBOOK.md")
     inner = make_sandbox("none", SandboxSpec(workspace=tmp_path / "ws"), allow_unsafe=True)
     queue = ComputeQueue(tmp_path / "queue", 1, threads=3)

@@ -114,7 +114,7 @@ def _check(
         assert len(evals) == len([s for s in subs if s["agent"] == name])
         assert len(shares) == len([f for f in findings if f["agent"] == name])
         assert {e["args"]["idea"] for e in evals} == {s["idea"] for s in subs if s["agent"] == name}
-        runs = [e for e in audit if e["tool"] == "bash" and "aar.w2s.run_idea" in e["args"]["command"]]
+        runs = [e for e in audit if e["tool"] == "bash" and "aarlab.w2s.run_idea" in e["args"]["command"]]
         assert len(runs) == 3 and all(e["ok"] for e in runs)
     # snapshots unpack to idea folders
     data = admin.download_snapshot(next(iter(s for s in snaps if s)), tmp_path / "one")

@@ -9,7 +9,7 @@ import zlib
 from aar.agents.searcher import space
 from aar.agents.searcher.directions import DIRECTIONS, direction_by_name
 from aar.agents.searcher.policy import Policy
-from aar.w2s.recipe import Recipe
+from aarlab.w2s.recipe import Recipe
 
 
 def objective(recipe: dict, seed: int) -> float:

@@ -11,8 +11,8 @@ import pytest
 
 from aar.agents.audit import AuditLog
 from aar.agents.tools import ToolSet
-from aar.client import AarClient
 from aar.sandbox import Limits, SandboxSpec, make_sandbox
+from aarlab.client import AarClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 from server_helpers import ServerProc, write_task  # noqa: E402
@@ -90,7 +90,7 @@ def test_research_round_trip(server: ServerProc, tmp_path: Path) -> None:
     inside = a.call(
         "bash",
         {
-            "command": "python -c 'from aar.client import AarClient; "
+            "command": "python -c 'from aarlab.client import AarClient; "
             'print(AarClient.from_env().me()["name"])\''
         },
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from aar.client import AarClient, AarClientError
+from aarlab.client import AarClient, AarClientError
 
 
 def test_needs_an_address() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aar.client.snapshots import UnsafeArchive, check_archive, pack, unpack
+from aarlab.client.snapshots import UnsafeArchive, check_archive, pack, unpack
 
 
 def _idea(root: Path) -> Path:

@@ -35,7 +35,7 @@ def _run_idea(idea: Path, data: Path, out: Path, seed: int = 0) -> list[int]:
         [
             sys.executable,
             "-m",
-            "aar.w2s.run_idea",
+            "aarlab.w2s.run_idea",
             str(idea),
             "--data-dir",
             str(data),

@@ -45,7 +45,7 @@ def test_workspace_data_and_env(dirs: tuple[Path, Path], monkeypatch: pytest.Mon
 def test_python_and_aar_import_inside(dirs: tuple[Path, Path]) -> None:
     ws, _ = dirs
     res = make_sandbox("bwrap", SandboxSpec(ws, [], None, SMALL)).run(
-        "python -c 'import aar.client, sys; print(sys.version_info[:2])'"
+        "python -c 'import aarlab.client, sys; print(sys.version_info[:2])'"
     )
     assert res.returncode == 0, res.stderr
     assert "(3, 11)" in res.stdout

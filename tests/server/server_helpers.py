@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aar.client import AarClient
+from aarlab.client import AarClient
 
 REPO = Path(__file__).resolve().parents[2]
 N_TEST = 40  # test-split size of the fixture tasks

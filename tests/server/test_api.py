@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from server_helpers import N_TEST, ServerProc, Team, read_labels
 
-from aar.client import AarClient, AarClientError
+from aarlab.client import AarClient, AarClientError
 
 
 def _expected(labels: list[int], mask: list[bool], preds: list[int], weak: float, strong: float) -> tuple:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from server_helpers import N_TEST, ServerProc
 
-from aar.client import AarClient, AarClientError
+from aarlab.client import AarClient, AarClientError
 
 
 def test_acknowledged_writes_survive_sigkill(tmp_path: Path, task_root: Path) -> None:

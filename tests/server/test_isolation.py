@@ -6,7 +6,7 @@ import httpx
 import pytest
 from server_helpers import N_TEST, ServerProc, Team
 
-from aar.client import AarClientError
+from aarlab.client import AarClientError
 
 
 def test_agent_cannot_post_as_another(server: ServerProc, team: Team) -> None:

@@ -56,7 +56,7 @@ def test_budget_stops_only_the_agent_over_it_and_table_shows_it(tmp_path: Path) 
             {
                 "t": time.time(),
                 "tool": "bash",
-                "args": {"command": "python -m aar.w2s.run_idea x"},
+                "args": {"command": "python -m aarlab.w2s.run_idea x"},
                 "ok": True,
             }
         )
@@ -66,7 +66,7 @@ def test_budget_stops_only_the_agent_over_it_and_table_shows_it(tmp_path: Path) 
         assert sup.step() is True
         assert sup.agents["searcher-1"].state == "budget" and not sup.agents["searcher-1"].alive()
         assert sup.agents["searcher-2"].state == "running" and sup.agents["searcher-2"].alive()
-        assert last_action(audit).startswith("bash python -m aar.w2s.run_idea x")
+        assert last_action(audit).startswith("bash python -m aarlab.w2s.run_idea x")
         console = Console(record=True, width=250)
         console.print(sup.view())
         text = console.export_text()

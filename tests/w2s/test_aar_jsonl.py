@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from aar.cli import app
-from aar.w2s.aar_jsonl import AarFormatError, dataset_dirs, import_aar, read_split
-from aar.w2s.data import DataDir
-from aar.w2s.tasks.private import labels_for, public_mask_for
+from aar.tasks.aar_jsonl import AarFormatError, dataset_dirs, import_aar, read_split
+from aar.tasks.private import labels_for, public_mask_for
+from aarlab.w2s.data import DataDir
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -124,7 +124,7 @@ def test_prepare_computes_weak_artifacts_and_baselines_with_tiny_hf_models(tmp_p
     import torch
     from tiny_hf import make_tiny_model, toy_task
 
-    from aar.w2s.aar_jsonl_cli import prepare_imported
+    from aar.tasks.aar_jsonl_cli import prepare_imported
 
     torch.set_num_threads(1)
     model = make_tiny_model(tmp_path / "model")

@@ -12,12 +12,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from tiny_hf import HIDDEN, make_tiny_model, toy_task  # noqa: E402
 
-from aar.w2s.backends import load_backend  # noqa: E402
-from aar.w2s.backends.base import FinetuneConfig  # noqa: E402
-from aar.w2s.backends.hf import HFBackend, PromptFormat, resolve_dtype  # noqa: E402
-from aar.w2s.losses import ce_loss  # noqa: E402
+from aarlab.w2s.backends import load_backend  # noqa: E402
+from aarlab.w2s.backends.base import FinetuneConfig  # noqa: E402
+from aarlab.w2s.backends.hf import HFBackend, PromptFormat, resolve_dtype  # noqa: E402
+from aarlab.w2s.losses import ce_loss  # noqa: E402
 
-LORA = FinetuneConfig(epochs=15, lr=1e-2, batch_size=16, seed=0, lora_rank=8)
+# 30 epochs: over seeds 0-2 LoRA reaches 0.86-0.94 test accuracy (15 epochs: 0.50-0.86, seed-sensitive)
+LORA = FinetuneConfig(epochs=30, lr=1e-2, batch_size=16, seed=0, lora_rank=8)
 FULL = FinetuneConfig(epochs=15, lr=1e-2, batch_size=16, seed=0)
 
 

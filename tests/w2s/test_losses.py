@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aar.w2s.losses import LOSSES, ce_loss, make_loss
+from aarlab.w2s.losses import LOSSES, ce_loss, make_loss
 
 
 def test_ce_matches_torch_on_hard_targets() -> None:

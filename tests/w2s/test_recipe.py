@@ -9,9 +9,9 @@ import numpy as np
 import pydantic
 import pytest
 
-from aar.w2s.idea import IdeaContext
-from aar.w2s.recipe import Recipe, recipe_targets, run_recipe, write_idea
-from aar.w2s.run_idea import make_context, run_idea
+from aarlab.w2s.idea import IdeaContext
+from aarlab.w2s.recipe import Recipe, recipe_targets, run_recipe, write_idea
+from aarlab.w2s.run_idea import make_context, run_idea
 
 
 def test_recipe_validation() -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from aar.w2s.baselines import BASELINES, baseline_dir
-from aar.w2s.evaluate import idea_config, run_scored
-from aar.w2s.idea import IdeaError
-from aar.w2s.run_idea import run_idea
+from aar.tasks.baseline_scores import idea_config, run_scored
+from aarlab.w2s.baselines import BASELINES, baseline_dir
+from aarlab.w2s.idea import IdeaError
+from aarlab.w2s.run_idea import run_idea
 
 
 def _data(tiny_tasks: Path, task: str = "math", draw: str = "main") -> Path:
@@ -20,7 +20,7 @@ def _data(tiny_tasks: Path, task: str = "math", draw: str = "main") -> Path:
 
 
 def _cli(idea: Path, data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "aar.w2s.run_idea", str(idea), "--data-dir", str(data),
+    return subprocess.run([sys.executable, "-m", "aarlab.w2s.run_idea", str(idea), "--data-dir", str(data),
                            "--out", str(out), "--seed", "0", "--threads", "1", *extra],
                           capture_output=True, text=True, timeout=300)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from aar.w2s.tasks import DRAWS, TASKS, build_tasks, corpus
-from aar.w2s.tasks.jsonl import read_json, read_jsonl
-from aar.w2s.tasks.private import labels_for, public_mask_for
+from aar.tasks import DRAWS, TASKS, build_tasks, corpus
+from aar.tasks.private import labels_for, public_mask_for
+from aarlab.w2s.jsonl import read_json, read_jsonl
 
 
 def _texts(pub: Path, split: str) -> list[str]:
@@ -111,7 +111,7 @@ def test_labels_match_ground_truth(tiny_tasks: Path, task: str, check) -> None:
 
 
 def test_world_labels_match_the_world(tiny_tasks: Path) -> None:
-    from aar.w2s.tasks.registry import generator
+    from aar.tasks.registry import generator
 
     world = generator("world", "tiny")
     pub = tiny_tasks / "world" / "main" / "public"
@@ -133,8 +133,8 @@ def test_no_bag_of_characters_cue(task: str) -> None:
 
     import numpy as np
 
-    from aar.w2s.probe import ProbeConfig, fit_probe
-    from aar.w2s.tasks.registry import generator
+    from aar.tasks.registry import generator
+    from aarlab.w2s.probe import ProbeConfig, fit_probe
 
     gen = generator(task, "tiny")
     rng = random.Random(7)

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aar.w2s.backends.base import FinetuneConfig
-from aar.w2s.backends.zoo import ZooBackend
-from aar.w2s.tasks.jsonl import read_json
-from aar.w2s.zoo import build_zoo, model_dir
+from aar.tasks.zoo import build_zoo, model_dir
+from aarlab.w2s.backends.base import FinetuneConfig
+from aarlab.w2s.backends.zoo import ZooBackend
+from aarlab.w2s.jsonl import read_json
 
 
 def test_models_load_with_auto_classes(tiny_tasks: Path) -> None:

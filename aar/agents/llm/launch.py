@@ -42,10 +42,10 @@ def build_agent(args: argparse.Namespace) -> Agent:
     from aar.agents.audit import AuditLog
     from aar.agents.llm.queued_sandbox import QueuedSandbox
     from aar.agents.tools import ToolSet
-    from aar.client import AarClient
     from aar.compute import ComputeQueue
     from aar.paths import tasks_dir
     from aar.sandbox import Limits, SandboxSpec, make_sandbox
+    from aarlab.client import AarClient
 
     token = os.environ.get(args.token_env)
     if not token:

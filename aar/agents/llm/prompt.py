@@ -57,7 +57,7 @@ def build_system_prompt(
         "- Write each idea as its own folder (`run.py` + `config.json`), run it with the idea runner, "
         "evaluate its predictions, and share results worth sharing (with the idea folder) as findings.\n"
         "- Read the forum to build on others' results and avoid repeating them.\n"
-        "- Idea runs (`python -m aar.w2s.run_idea ...`) share the machine: they wait for a compute slot; "
+        "- Idea runs (`python -m aarlab.w2s.run_idea ...`) share the machine: they wait for a compute slot; "
         "pass `--threads ${AAR_THREADS:-1}`.\n"
         f"- `{NOTEBOOK}` in your workspace is your memory across sessions: each session starts with only "
         "the notebook. Keep it updated (plan, results with numbers, lessons, next steps) with the file "

@@ -1,7 +1,7 @@
 """A sandbox wrapper that sends the LLM agent's *experiment* commands through the compute queue.
 
-An experiment is a `bash` command that runs an idea (`aar.w2s.run_idea`, `run_recipe`) or trains
-(`aar.w2s` CLI): it waits for a slot (fair across agents) and gets the slot's thread env
+An experiment is a `bash` command that runs an idea (`aarlab.w2s.run_idea`, `run_recipe`) or trains
+(`aarlab.w2s` CLI): it waits for a slot (fair across agents) and gets the slot's thread env
 (`OMP_NUM_THREADS`, `AAR_THREADS`, ...). Everything else (ls, cat, small scripts) runs at once.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-EXPERIMENT = re.compile(r"aar\.w2s\.run_idea|run_recipe|aar\.w2s\.cli|\baar w2s\b|\bQUEUE=1\b")
+EXPERIMENT = re.compile(r"aarlab\.w2s\.run_idea|run_recipe|\bQUEUE=1\b")
 
 
 def is_experiment(command: str) -> bool:

@@ -54,10 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     from aar.agents.searcher.agent import SearcherAgent, SearcherConfig
     from aar.agents.searcher.directions import direction_by_name, directions_from
     from aar.agents.tools import ToolSet
-    from aar.client import AarClient
     from aar.compute import ComputeQueue
     from aar.paths import tasks_dir
     from aar.sandbox import Limits, SandboxSpec, make_sandbox
+    from aarlab.client import AarClient
 
     args = parse_args(argv)
     token = os.environ.get(args.token_env)

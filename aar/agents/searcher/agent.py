@@ -205,7 +205,7 @@ class SearcherAgent:
         env = " ".join(f"{k}={q(v)}" for k, v in sorted(slot.env.items()))
         return (
             f"mkdir -p {q(self.act.rel(out))} && {env} "
-            f"{q(self.cfg.python)} -m aar.w2s.run_idea {q(self.act.rel(folder))} "
+            f"{q(self.cfg.python)} -m aarlab.w2s.run_idea {q(self.act.rel(folder))} "
             f"--data-dir {q(str(self.cfg.data_dir))} --out {q(self.act.rel(out))} --seed {seed} "
             f"--threads {slot.threads}"
         )
@@ -214,7 +214,7 @@ class SearcherAgent:
         return p.parent.finding_id if p.parent is not None else None
 
     def try_idea(self, p: Proposal) -> Trial | None:
-        from aar.w2s.recipe import write_idea
+        from aarlab.w2s.recipe import write_idea
 
         self.state.ideas += 1
         self._save()  # a restart after a crash mid-idea continues with the next number, never reuses one

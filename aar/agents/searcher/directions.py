@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from aar.w2s.recipe import Recipe
+from aarlab.w2s.recipe import Recipe
 
 
 class Direction(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aar.w2s.recipe import Recipe
+from aarlab.w2s.recipe import Recipe
 
 CATEGORICAL: dict[str, list[Any]] = {
     "mode": ["probe", "finetune"],

@@ -41,7 +41,7 @@ class Decoys:
     def __enter__(self) -> EscapeContext:
         import sys
 
-        import aar
+        import aarlab
 
         root = Path(tempfile.mkdtemp(prefix="aar-escape-", dir=self.base))
         secret = "AARSECRET" + secrets.token_hex(12)
@@ -93,7 +93,7 @@ class Decoys:
             host_tmp_decoy=host_tmp,
             port=self._listener.getsockname()[1],
             decoy_pid=self._proc.pid,
-            aar_dir=Path(aar.__file__).resolve().parent,
+            aar_dir=Path(aarlab.__file__).resolve().parent,
             venv=Path(sys.prefix).resolve(),
             abstract_name=abstract_name,
             accepted=self.ctx_accepted,

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from aar.client.snapshots import UnsafeArchive, check_archive
 from aar.server.auth import Caller
 from aar.server.models import Agent, Snapshot
 from aar.server.routes.common import SHA256_RE, iso, read_body, state_of
 from aar.server.state import utcnow
+from aarlab.client.snapshots import UnsafeArchive, check_archive
 
 router = APIRouter(prefix="/api")
 

@@ -1,5 +1,0 @@
-"""The client every agent, tool and test uses to talk to the research server (TCP or Unix socket)."""
-
-from aar.client.client import AarClient, AarClientError
-
-__all__ = ["AarClient", "AarClientError"]

@@ -1,0 +1,84 @@
+"""`aar zoo ...` and `aar w2s ...` commands."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+zoo_app = typer.Typer(no_args_is_help=True, help="The CPU model zoo (small pretrained transformers).")
+w2s_app = typer.Typer(no_args_is_help=True, help="Weak-to-strong tasks, weak artifacts and baselines.")
+
+SizeOpt = Annotated[str, typer.Option("--size", help="full (the real CPU testbed) or tiny (seconds; tests)")]
+TaskList = Annotated[list[str] | None, typer.Option("--task", help="a task (repeatable); default all")]
+Threads = Annotated[int, typer.Option("--threads", help="torch threads")]
+
+
+def _tasks(task: list[str] | None) -> tuple[str, ...] | None:
+    from aar.tasks import TASKS
+
+    for t in task or []:
+        if t not in TASKS:
+            raise typer.BadParameter(f"unknown task {t!r}; choose from {', '.join(TASKS)}")
+    return tuple(task) if task else None
+
+
+@zoo_app.command("build")
+def zoo_build(size: SizeOpt = "full", task: TaskList = None,
+              force: Annotated[bool, typer.Option(help="rebuild even if cached")] = False,
+              threads: Threads = 2) -> None:
+    """Pretrain the weak and strong model of each task (cached; deterministic)."""
+    from aar.tasks.zoo import build_zoo
+
+    t0 = time.time()
+    root = build_zoo(size, _tasks(task), force=force, threads=threads)
+    Console().print(f"zoo ready at {root} ({time.time() - t0:.1f}s)")
+
+
+@w2s_app.command("prepare")
+def w2s_prepare(size: SizeOpt = "full", task: TaskList = None, threads: Threads = 2) -> None:
+    """Build tasks (both draws), weak artifacts per seed and the fixed baselines (zoo first if missing)."""
+    from aar.tasks.prepare import prepare
+
+    t0 = time.time()
+    root = prepare(size, _tasks(task), threads=threads)
+    Console().print(f"tasks ready at {root} ({time.time() - t0:.1f}s)")
+
+
+@w2s_app.command("baselines")
+def w2s_baselines(task: Annotated[str, typer.Option("--task")],
+                  mode: Annotated[str, typer.Option("--mode", help="probe or finetune")] = "probe",
+                  seeds: Annotated[int | None, typer.Option("--seeds", help="first N seeds")] = None,
+                  size: SizeOpt = "full", as_json: Annotated[bool, typer.Option("--json")] = False,
+                  idea: Annotated[list[str] | None, typer.Option("--idea", help="only these")] = None,
+                  threads: Threads = 2) -> None:
+    """Run every baseline idea over seeds and print accuracy and PGR against the fixed baselines."""
+    from aar.paths import tasks_dir
+    from aar.tasks.baseline_scores import baselines_table
+    from aar.tasks.prepare import prepare
+
+    _tasks([task])
+    if mode not in ("probe", "finetune"):
+        raise typer.BadParameter("mode must be probe or finetune")
+    if not (tasks_dir(size) / task / "main" / "public" / "meta.json").exists():
+        prepare(size, (task,), quiet=as_json, threads=threads)
+    rows = baselines_table(task, mode, seeds, size, tuple(idea) if idea else None, threads=threads)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    table = Table(title=f"W2S baselines: {task} ({mode}, size {size})")
+    for col in ("idea", "weak_acc", "strong_acc", "transfer_acc", "pgr", "pgr_se", "seconds"):
+        table.add_column(col, justify="left" if col == "idea" else "right")
+
+    def f(v: float | None, d: int = 3) -> str:
+        return "-" if v is None else f"{v:.{d}f}"
+
+    for r in rows:
+        table.add_row(r["idea"], f(r["weak_acc"]), f(r["strong_acc"]),
+                      f"{f(r['transfer_acc'])}±{f(r['transfer_acc_se'])}", f(r["pgr"]), f(r["pgr_se"]),
+                      f(r["seconds"], 1))
+    Console().print(table)

@@ -1,0 +1,42 @@
+"""The only reader of `private/` task files (labels, public-half mask).
+
+Trusted code only: the scoring server (through `aar.tasks.grade`) and offline preparation
+(`aar w2s prepare` / `aar w2s baselines`). Nothing that runs in a sandbox can import it: the
+sandbox mounts `aarlab` alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aar.paths import tasks_dir
+from aarlab.w2s.ceiling import TRUSTED_LABELS_KEY
+from aarlab.w2s.jsonl import read_json
+
+
+def private_dir(data_dir: Path) -> Path:
+    """The private dir next to a `<task>/<draw>/public` data dir."""
+    data_dir = Path(data_dir).resolve()
+    return data_dir.parent / "private"
+
+
+def labels_for(data_dir: Path) -> dict[str, list[int]]:
+    """{"train_unlabel": [...], "test": [...]} for the draw whose public dir is `data_dir`."""
+    return read_json(private_dir(data_dir) / "labels.json")
+
+
+def public_mask_for(data_dir: Path) -> list[bool]:
+    return read_json(private_dir(data_dir) / "test_public_mask.json")
+
+
+def load_labels(task: str, draw: str = "main", size: str = "full") -> dict[str, list[int]]:
+    return labels_for(tasks_dir(size) / task / draw / "public")
+
+
+def test_public_mask(task: str, draw: str = "main", size: str = "full") -> list[bool]:
+    return public_mask_for(tasks_dir(size) / task / draw / "public")
+
+
+def ceiling_config(data_dir: Path) -> dict:
+    """Config for the strong_ceiling baseline: the true train_unlabel labels (trusted callers only)."""
+    return {TRUSTED_LABELS_KEY: labels_for(Path(data_dir))["train_unlabel"]}

@@ -1,7 +1,0 @@
-"""A W2S recipe idea: the recipe is config.json (see aar.w2s.recipe.Recipe)."""
-
-from aar.w2s.recipe import run_recipe
-
-
-def main(ctx):
-    run_recipe(ctx, ctx.config)

@@ -1,9 +1,0 @@
-"""The W2S tasks: generation (`build_tasks`), names, and the public data-dir layout.
-
-Labels of `train_unlabel`/`test` live only in `private/`, read only by `aar.w2s.tasks.private`.
-"""
-
-from aar.w2s.tasks.build import build_tasks, corpus
-from aar.w2s.tasks.registry import DRAWS, SPLITS, TASKS
-
-__all__ = ["DRAWS", "SPLITS", "TASKS", "build_tasks", "corpus"]

@@ -1,0 +1,194 @@
+"""The `zoo` backend: a model pretrained by `aar zoo build` (a directory with `aar_zoo.json`).
+
+Probe features of a text (which ends with `?`, where the judgement token would follow):
+the last-layer hidden state at the final position; "surprise" features, i.e. how expected each
+stated token was: the K lowest token log-probs of the text in increasing order, the fraction of
+tokens that were not the model's top guess, the mean token log-prob, the log-probs of the last K
+tokens; and the margin logit(<yes>) - logit(<no>). Sorting makes the features independent of
+where in a chain or trace the error sits; a measured comparison with plain windows of 8 and 32
+tokens is in aar/tasks/README.md.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from aarlab.paths import cache_dir
+from aarlab.w2s.backends.base import FinetuneConfig, LossFn, ModelBackend
+from aarlab.w2s.backends.train_loop import train_classifier
+from aarlab.w2s.hfquiet import quiet_hf
+from aarlab.w2s.probe import ProbeHead
+
+SURPRISE_K = 8  # the K most surprising tokens of a text
+WINDOW_K = 8  # and the log-probs of its last K tokens
+HEAD_LR_MULT = 10.0  # the head moves faster than the pretrained body in fine-tuning
+BATCH = 256
+
+
+def is_zoo_model(spec: str | Path) -> bool:
+    return (Path(spec) / "aar_zoo.json").is_file()
+
+
+class _Scorer:
+    """Runs a causal LM over texts and exposes last-position logits, hidden states and token log-probs."""
+
+    def __init__(self, model: torch.nn.Module, tok: AutoTokenizer, yes_id: int, no_id: int) -> None:
+        self.model, self.tok, self.yes_id, self.no_id = model, tok, yes_id, no_id
+
+    def batch(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        enc = self.tok(list(texts), return_tensors="pt", padding=True)
+        return enc["input_ids"], enc["attention_mask"]
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor, hidden: bool = False):
+        return self.model(input_ids=ids, attention_mask=mask, output_hidden_states=hidden)
+
+    def label_logits(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        out = self.forward(ids, mask)
+        last = mask.sum(dim=1) - 1
+        logits = out.logits[torch.arange(ids.shape[0]), last]
+        return logits[:, [self.no_id, self.yes_id]]
+
+
+def feature_tensor(scorer: _Scorer, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Probe features of a padded batch (differentiable: finetune mode trains through them)."""
+    out = scorer.forward(ids, mask, hidden=True)
+    n = ids.shape[0]
+    last = mask.sum(dim=1) - 1
+    ar = torch.arange(n)
+    hid = out.hidden_states[-1][ar, last]
+    logp = torch.log_softmax(out.logits[:, :-1], dim=-1)
+    tok_lp = logp.gather(2, ids[:, 1:, None])[..., 0]  # row t: log p(token t+1 | tokens <= t)
+    top = (logp.argmax(dim=-1) == ids[:, 1:]).float()
+    valid = (torch.arange(tok_lp.shape[1])[None, :] < last[:, None]).float()  # the text's own tokens
+    count = valid.sum(dim=1).clamp(min=1)
+    lp = tok_lp * valid  # padding reads as log p = 0, i.e. never surprising
+    # where in the text the surprise is varies by item: the K lowest log-probs, in order
+    lowest = torch.sort(lp, dim=1).values[:, :SURPRISE_K]
+    lowest = torch.nn.functional.pad(lowest, (0, SURPRISE_K - lowest.shape[1]))
+    miss_rate = ((1 - top) * valid).sum(dim=1) / count
+    mean_lp = lp.sum(dim=1) / count
+    pos = last[:, None] - WINDOW_K + torch.arange(WINDOW_K)[None, :]  # the last K tokens, `?` included
+    in_text = pos >= 0
+    window = lp.gather(1, pos.clamp(min=0)) * in_text
+    lab = out.logits[ar, last][:, [scorer.no_id, scorer.yes_id]]
+    margin = lab[:, 1] - lab[:, 0]
+    summary = torch.stack([miss_rate, mean_lp, margin], dim=1)
+    return torch.cat([hid, lowest, summary, window], dim=1)
+
+
+class ZooPredictor:
+    def __init__(self, scorer: _Scorer) -> None:
+        self.scorer = scorer
+
+    @torch.no_grad()
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        self.scorer.model.eval()
+        out = []
+        for i in range(0, len(texts), BATCH):
+            ids, mask = self.scorer.batch(texts[i : i + BATCH])
+            out.append(torch.softmax(self.scorer.label_logits(ids, mask), dim=1)[:, 1])
+        return torch.cat(out).numpy().astype(np.float64) if out else np.zeros(0)
+
+
+class FeatureHeadPredictor:
+    """The probe head applied to features computed by a (fine-tuned) model."""
+
+    def __init__(self, scorer: _Scorer, head: ProbeHead) -> None:
+        self.scorer, self.head = scorer, head
+
+    def logits(self, texts: Sequence[str]) -> torch.Tensor:
+        ids, mask = self.scorer.batch(texts)
+        return self.head.logits_t(feature_tensor(self.scorer, ids, mask))
+
+    @torch.no_grad()
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        self.scorer.model.eval()
+        out = [torch.softmax(self.logits(texts[i : i + BATCH]), dim=1)[:, 1]
+               for i in range(0, len(texts), BATCH)]
+        return torch.cat(out).numpy().astype(np.float64) if out else np.zeros(0)
+
+
+class ZooBackend(ModelBackend):
+    name = "zoo"
+
+    def __init__(self, path: str | Path) -> None:
+        quiet_hf()
+        self.path = Path(path).resolve()
+        self.info = json.loads((self.path / "aar_zoo.json").read_text())
+        self.tok = AutoTokenizer.from_pretrained(self.path)
+        self.model = AutoModelForCausalLM.from_pretrained(self.path).eval()
+        labels = self.info["label_tokens"]
+        self.yes_id = self.tok.convert_tokens_to_ids(labels["yes"])
+        self.no_id = self.tok.convert_tokens_to_ids(labels["no"])
+        self.scorer = _Scorer(self.model, self.tok, self.yes_id, self.no_id)
+
+    # ---- probe features -------------------------------------------------------------------
+    def _cache_file(self, texts: Sequence[str], kind: str = "features") -> Path:
+        h = hashlib.sha256()
+        weights = self.path / "model.safetensors"
+        h.update(f"v3|{kind}|{self.path}|{weights.stat().st_mtime_ns if weights.exists() else 0}".encode())
+        for t in texts:
+            h.update(t.encode() + b"\0")
+        return cache_dir() / "features" / f"{h.hexdigest()[:32]}.npy"
+
+    def features(self, texts: Sequence[str]) -> np.ndarray:
+        return self._cached(texts, "features", self._features)
+
+    def _cached(self, texts: Sequence[str], kind: str,
+                compute: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:
+        """`compute(texts)`, cached on disk per (model, kind, texts) when the cache dir is writable."""
+        path = self._cache_file(texts, kind)
+        try:
+            if path.exists():
+                return np.load(path)
+        except (OSError, ValueError):
+            pass
+        feats = compute(texts)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{time.time_ns()}.tmp.npy")
+            np.save(tmp, feats)
+            tmp.replace(path)
+        except OSError:
+            pass  # read-only cache (e.g. inside a sandbox): just recompute next time
+        return feats
+
+    @torch.no_grad()
+    def _features(self, texts: Sequence[str]) -> np.ndarray:
+        rows = []
+        for i in range(0, len(texts), BATCH):
+            ids, mask = self.scorer.batch(texts[i : i + BATCH])
+            rows.append(feature_tensor(self.scorer, ids, mask))
+        return torch.cat(rows).numpy().astype(np.float32)
+
+    # ---- zero-shot --------------------------------------------------------------------------
+    def zero_shot(self, texts: Sequence[str]) -> np.ndarray:
+        return self._cached(texts, "zero_shot", ZooPredictor(self.scorer).predict_proba)
+
+    # ---- fine-tuning ------------------------------------------------------------------------
+    def finetune(self, texts: Sequence[str], targets: np.ndarray, cfg: FinetuneConfig,
+                 loss: LossFn | None = None, weights: np.ndarray | None = None) -> FeatureHeadPredictor:
+        """Linear-probe-then-fine-tune (Kumar et al. 2022): fit the probe head on frozen features,
+        then train a copy of the whole model and the head together through the same features."""
+        from aarlab.w2s.probe import ProbeConfig, fit_probe
+
+        head = fit_probe(self.features(texts), np.asarray(targets), ProbeConfig(seed=cfg.seed),
+                         loss=loss, weights=weights)
+        torch.manual_seed(cfg.seed)
+        model = copy.deepcopy(self.model).train()
+        predictor = FeatureHeadPredictor(_Scorer(model, self.tok, self.yes_id, self.no_id), head)
+        groups = [{"params": model.parameters(), "lr": cfg.lr},
+                  {"params": head.linear.parameters(), "lr": cfg.lr * HEAD_LR_MULT}]
+        opt = torch.optim.AdamW(groups, weight_decay=cfg.weight_decay)
+        train_classifier(predictor.logits, list(model.parameters()), opt, texts, targets, cfg, loss, weights)
+        model.eval()
+        return predictor
