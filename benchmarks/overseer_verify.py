@@ -30,9 +30,7 @@ def main() -> None:
     root = tasks_dir(ns.size)
     runs: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
-        runner = Runner(
-            queue=ComputeQueue(Path(tmp) / "q", 1), sandbox=ns.sandbox, ro_binds=[root], on_run=runs.append
-        )
+        runner = Runner(queue=ComputeQueue(Path(tmp) / "q", 1), sandbox=ns.sandbox, on_run=runs.append)
         v = Verification()
         t0 = time.time()
         others = [t for t in all_tasks(root) if t != ns.task]

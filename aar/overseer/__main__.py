@@ -47,7 +47,7 @@ def build(ns: argparse.Namespace) -> Overseer:
     api = OverseerApi(url=None if uds else url, uds=uds, admin_token=token)
     queue = ComputeQueue(ns.queue_dir or run_dir / "queue", ns.slots, threads=ns.threads)
     tasks_root = ns.tasks_dir.resolve()
-    runner = Runner(queue=queue, sandbox=ns.sandbox, ro_binds=[tasks_root], timeout=ns.timeout)
+    runner = Runner(queue=queue, sandbox=ns.sandbox, timeout=ns.timeout)
     cfg = OverseerConfig(
         run_dir=run_dir,
         tasks_root=tasks_root,

@@ -1,4 +1,10 @@
-"""Run an idea folder on a data dir and seed in a fresh sandbox, through the compute queue."""
+"""Run an idea on a data dir and seed in a fresh research sandbox, through the compute queue.
+
+Every run gets a fresh workspace holding a fresh copy of the idea, and a staged, neutral copy of the
+data (`aar.sandbox.layout`): the same paths, file names and metadata keys as an agent's own runs, for
+the reproduce, held-out, ablation and knowledge-removed runs alike. Nothing written by one run is seen
+by another.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,13 @@ import shlex
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from aar.compute import ComputeQueue
+
+IDEA = "idea"  # the idea's folder inside the fresh workspace
+OUT = "out"
 
 
 class RerunError(RuntimeError):
@@ -19,71 +28,49 @@ class RerunError(RuntimeError):
 
 @dataclass
 class Runner:
-    """How the overseer runs ideas: sandbox kind, queue, read-only paths (tasks, zoo), limits."""
+    """How the overseer runs ideas: sandbox kind, queue, limits."""
 
     queue: ComputeQueue
     sandbox: str = "bwrap"  # "bwrap" | "docker" | "none"
-    ro_binds: list[Path] = field(default_factory=list)
     timeout: float = 1800.0
     owner: str = "overseer"
     python: str = sys.executable
     on_run: Callable[[dict], None] | None = None  # told of every run (label, seconds, ...) for accounting
 
-    def run(self, idea_dir: Path, data_dir: Path, seed: int, work: Path, label: str) -> dict:
-        """Returns predictions.json of the run; raises RerunError when the idea fails."""
-        from aar.sandbox import Limits, SandboxSpec, make_sandbox
+    def run(self, idea_dir: Path, data_dir: Path, seed: int, work: Path, label: str, *,
+            weak: dict[int, list[float]] | None = None, models: dict[str, str] | None = None) -> dict:
+        """Predictions of the run (`predictions.json`, plus `manifest` when the runner wrote one);
+        raises RerunError when the idea fails. `weak` / `models` replace the weak labels / model dirs
+        behind the same neutral paths (counterfactual runs)."""
+        from aar.sandbox import Limits, make_sandbox
+        from aar.sandbox.layout import DATA, WORKSPACE, research_spec, stage_data
 
-        idea_dir, data_dir, work = Path(idea_dir).resolve(), Path(data_dir).resolve(), Path(work).resolve()
-        out = work / f"out-{label}"
-        if out.exists():
-            shutil.rmtree(out)
-        out.mkdir(parents=True)
-        meta = json.loads((Path(data_dir) / "meta.json").read_text())
-        binds = list(dict.fromkeys([*self.ro_binds, *_model_dirs(meta)]))
+        run_dir = Path(work).resolve() / label
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+        workspace = run_dir / "workspace"
+        shutil.copytree(Path(idea_dir), workspace / IDEA, symlinks=False)
+        view = stage_data(Path(data_dir), run_dir / "data", weak=weak, models=models,
+                          neutral_paths=self.sandbox != "none")
         with self.queue.slot(self.owner, label) as slot:
-            spec = SandboxSpec(workspace=work, ro_binds=binds, socket_path=None, limits=Limits())
-            box = make_sandbox(self.sandbox, spec, allow_unsafe=self.sandbox == "none")  # chosen explicitly
-            cmd = " ".join(
-                shlex.quote(str(c))
-                for c in [
-                    self.python,
-                    "-m",
-                    "aarlab.w2s.run_idea",
-                    idea_dir,
-                    "--data-dir",
-                    data_dir,
-                    "--out",
-                    out,
-                    "--seed",
-                    seed,
-                    "--threads",
-                    slot.threads,
-                ]
-            )
+            box = make_sandbox(self.sandbox, research_spec(workspace, view, limits=Limits()),
+                               allow_unsafe=self.sandbox == "none")  # chosen explicitly
+            ws = box.inside(WORKSPACE)
+            cmd = " ".join(shlex.quote(str(c)) for c in [
+                self.python, "-m", "aarlab.w2s.run_idea", ws / IDEA, "--data-dir", box.inside(DATA),
+                "--out", ws / OUT, "--seed", seed, "--threads", slot.threads,
+            ])
             res = box.run(cmd, timeout=self.timeout, env=dict(slot.env))
         if self.on_run is not None:
-            self.on_run(
-                {
-                    "label": label,
-                    "returncode": res.returncode,
-                    "seconds": res.seconds,
-                    "threads": slot.threads,
-                    "timed_out": res.timed_out,
-                }
-            )
-        pred = out / "predictions.json"
+            self.on_run({"label": label, "returncode": res.returncode, "seconds": res.seconds,
+                         "threads": slot.threads, "timed_out": res.timed_out})
+        pred = workspace / OUT / "predictions.json"
         if res.returncode != 0 or not pred.is_file():
             tail = (res.stderr or res.stdout or "")[-800:]
-            raise RerunError(
-                f"{label}: exit {res.returncode}{' (timed out)' if res.timed_out else ''}: {tail}"
-            )
-        return json.loads(pred.read_text())
-
-
-def _model_dirs(meta: dict) -> list[Path]:
-    out = []
-    for p in (meta.get("models") or {}).values():
-        path = Path(str(p))
-        if path.is_absolute() and path.exists():
-            out.append(path)
-    return out
+            why = " (timed out)" if res.timed_out else ""
+            raise RerunError(f"{label}: exit {res.returncode}{why}: {tail}")
+        out = json.loads(pred.read_text())
+        manifest = workspace / OUT / "manifest.json"
+        if manifest.is_file():
+            out["manifest"] = json.loads(manifest.read_text())
+        return out

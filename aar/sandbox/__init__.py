@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from aar.sandbox.base import Limits, RunResult, Sandbox, SandboxError, SandboxSpec, SandboxUnavailable
+from aar.sandbox.base import Limits, Mount, RunResult, Sandbox, SandboxError, SandboxSpec, SandboxUnavailable
 
 SandboxKind = Literal["bwrap", "docker", "none"]
 
@@ -33,6 +33,7 @@ def make_sandbox(
 
 __all__ = [
     "Limits",
+    "Mount",
     "RunResult",
     "Sandbox",
     "SandboxError",

@@ -29,12 +29,45 @@ class Limits:
     output_chars: int = 200_000
 
 
+@dataclass(frozen=True)
+class Mount:
+    """A host path (`source`) shown read-only inside the sandbox at `target`."""
+
+    source: Path
+    target: Path
+
+
 @dataclass
 class SandboxSpec:
+    """What a command sees. `workspace` (host path) is writable and shown at `workspace_target` (default:
+    its own path); `ro_binds` are shown read-only at their own paths, `mounts` at their targets; the server
+    socket (host path `socket_path`) at `socket_target` (default: its own path)."""
+
     workspace: Path
     ro_binds: list[Path] = field(default_factory=list)
     socket_path: Path | None = None
     limits: Limits = field(default_factory=Limits)
+    mounts: list[Mount] = field(default_factory=list)
+    workspace_target: Path | None = None
+    socket_target: Path | None = None
+
+    @property
+    def workspace_inside(self) -> Path:
+        return self.workspace_target or self.workspace
+
+    @property
+    def socket_inside(self) -> Path | None:
+        return None if self.socket_path is None else (self.socket_target or self.socket_path)
+
+    def host_path(self, inside: str | Path) -> Path | None:
+        """The host path of a path as a command inside sees it (None: nothing is mounted there)."""
+        p = Path(inside)
+        roots = [(self.workspace_inside, self.workspace), *((m.target, m.source) for m in self.mounts)]
+        roots += [(b, b) for b in self.ro_binds]
+        for target, source in sorted(roots, key=lambda r: -len(r[0].parts)):
+            if p == target or target in p.parents:
+                return source / p.relative_to(target)
+        return None
 
 
 @dataclass
@@ -58,9 +91,23 @@ class Sandbox(ABC):
         spec.workspace = Path(spec.workspace).resolve()
         spec.workspace.mkdir(parents=True, exist_ok=True)
         spec.ro_binds = [Path(p).resolve() for p in spec.ro_binds]
+        spec.mounts = [Mount(Path(m.source).resolve(), Path(m.target)) for m in spec.mounts]
         if spec.socket_path is not None:
             spec.socket_path = Path(spec.socket_path).absolute()
         self.spec = spec
+
+    def inside(self, target: str | Path) -> Path:
+        """The path at which a command sees `target` (a spec target: the workspace target, a mount
+        target or a path below one). Sandboxes that can place mounts show it as is."""
+        return Path(target)
+
+    def host_path(self, inside: str | Path) -> Path | None:
+        """The host path behind a path as a command sees it (None: nothing is mounted there)."""
+        return self.spec.host_path(inside)
+
+    def read_roots(self) -> list[Path]:
+        """Host folders a command can read but not write (mounts and read-only binds)."""
+        return [m.source for m in self.spec.mounts] + list(self.spec.ro_binds)
 
     @abstractmethod
     def run(self, command: str, timeout: float | None = None, env: dict[str, str] | None = None) -> RunResult:
@@ -79,11 +126,11 @@ class Sandbox(ABC):
         """The only environment a sandboxed command sees: nothing inherited from the parent."""
         out = {
             "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(self.spec.workspace),
+            "HOME": str(self.inside(self.spec.workspace_inside)),
             "LANG": "C.UTF-8",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        if self.spec.socket_path is not None:
-            out["AAR_SERVER_UDS"] = str(self.spec.socket_path)
+        if self.spec.socket_inside is not None:
+            out["AAR_SERVER_UDS"] = str(self.inside(self.spec.socket_inside))
         out.update(env or {})
         return out

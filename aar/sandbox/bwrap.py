@@ -54,9 +54,10 @@ class BwrapSandbox(Sandbox):
             args += ["--symlink", target, path]
         mounts: list[tuple[Path, Path, str]] = [(src, dst, "--ro-bind") for src, dst in binds]
         mounts += [(p, p, "--ro-bind") for p in python_paths() + s.ro_binds]
-        mounts.append((s.workspace, s.workspace, "--bind"))
-        if s.socket_path is not None:
-            mounts.append((s.socket_path, s.socket_path, "--bind"))
+        mounts += [(m.source, m.target, "--ro-bind") for m in s.mounts]
+        mounts.append((s.workspace, s.workspace_inside, "--bind"))
+        if s.socket_path is not None and s.socket_inside is not None:
+            mounts.append((s.socket_path, s.socket_inside, "--bind"))
         args += ["--proc", "/proc", "--dev", "/dev"]
         args += ["--perms", "1777", "--size", str(s.limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
         # parents before children, so a read-only bind inside the workspace stays read-only (and vice versa)
@@ -66,7 +67,7 @@ class BwrapSandbox(Sandbox):
             args += ["--tmpfs", str(hidden), "--remount-ro", str(hidden)]
         # /proc read-only: the sandbox is uid 0 (without capabilities), and writable /proc/sys or
         # /proc/sysrq-trigger would let uid 0 change global kernel settings
-        args += ["--remount-ro", "/proc", "--remount-ro", "/", "--chdir", str(s.workspace)]
+        args += ["--remount-ro", "/proc", "--remount-ro", "/", "--chdir", str(s.workspace_inside)]
         for k, v in env.items():
             args += ["--setenv", k, v]
         return args + ["/bin/bash", "-c", command]

@@ -78,7 +78,7 @@ class DockerSandbox(Sandbox):
             "--tmpfs",
             f"/tmp:size={lim.tmp_mb}m",
             "--workdir",
-            str(s.workspace),
+            str(s.workspace_inside),
             "--user",
             f"{os.getuid()}:{os.getgid()}",
         ]
@@ -86,9 +86,11 @@ class DockerSandbox(Sandbox):
             args += ["--mount", f"type=bind,src={p},dst={p},readonly"]
         for hidden in hidden_paths():  # an installed `aar` (control plane, task code) next to `aarlab`
             args += ["--tmpfs", f"{hidden}:ro,size=64k"]
-        args += ["--mount", f"type=bind,src={s.workspace},dst={s.workspace}"]
+        for m in s.mounts:
+            args += ["--mount", f"type=bind,src={m.source},dst={m.target},readonly"]
+        args += ["--mount", f"type=bind,src={s.workspace},dst={s.workspace_inside}"]
         if s.socket_path is not None:
-            args += ["--mount", f"type=bind,src={s.socket_path},dst={s.socket_path}"]
+            args += ["--mount", f"type=bind,src={s.socket_path},dst={s.socket_inside}"]
         for k, v in env.items():
             args += ["--env", f"{k}={v}"]
         return args + [self.image, "/bin/bash", "-c", command]

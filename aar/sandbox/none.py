@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from aar.sandbox.base import RunResult, Sandbox, SandboxError, SandboxSpec
 from aar.sandbox.limits import disk_usage, rlimit_preexec
@@ -26,6 +27,15 @@ class NoSandbox(Sandbox):
             )
         super().__init__(spec)
         log.warning(WARNING)
+
+    def inside(self, target: str | Path) -> Path:
+        """No mount namespace: a command sees the host paths behind the spec's targets."""
+        return self.spec.host_path(target) or Path(target)
+
+    def host_path(self, inside: str | Path) -> Path | None:
+        p = Path(inside)
+        roots = [self.spec.workspace, *self.read_roots()]
+        return p if any(p == r or r in p.parents for r in roots) else None
 
     def run(self, command: str, timeout: float | None = None, env: dict[str, str] | None = None) -> RunResult:
         lim = self.spec.limits

@@ -112,8 +112,9 @@ class AarClient:
         split: str = "test",
         idea: str | None = None,
         snapshot_id: str | None = None,
+        manifest: dict | None = None,
     ) -> dict:
-        body = self._params(task=task, split=split, idea=idea, snapshot_id=snapshot_id)
+        body = self._params(task=task, split=split, idea=idea, snapshot_id=snapshot_id, manifest=manifest)
         tolist = getattr(predictions, "tolist", None)  # numpy arrays
         body["predictions"] = list(map(int, tolist() if tolist else predictions))
         return self._json("POST", "/api/evaluate", content=to_json(body), headers=JSON_HEADERS)

@@ -8,6 +8,7 @@ that is not a plain file or folder. The server runs `check_archive` on every upl
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import tarfile
 from dataclasses import dataclass
@@ -30,6 +31,17 @@ def _entries(folder: Path) -> list[Path]:
             continue
         out.append(path)
     return out
+
+
+def tree_hash(folder: str | Path) -> str:
+    """sha256 over the files a snapshot of `folder` would hold (relative names and contents, sorted)."""
+    folder = Path(folder)
+    h = hashlib.sha256()
+    for path in _entries(folder):
+        if path.is_file():
+            h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
 
 
 def pack(folder: str | Path) -> bytes:

@@ -2,8 +2,9 @@
 
 `python -m aarlab.w2s.run_idea IDEA_DIR --data-dir D --out O --seed S [--threads T] [--mode M]`
 
-Loads the idea, calls its `main(ctx)`, validates predictions.json (length, binary) and exits
-non-zero with a clear message otherwise. `run_idea(...)` is the same thing in-process.
+Loads the idea, calls its `main(ctx)`, validates predictions.json (length, binary) and writes the
+run manifest (`manifest.json`: seed, mode, data hash, code hash, library version, predictions hash)
+next to it; exits non-zero with a clear message otherwise. `run_idea(...)` is the same thing in-process.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from aarlab.w2s.idea import IdeaContext, IdeaError, load_config, load_main, validate_predictions
 from aarlab.w2s.jsonl import read_json
+from aarlab.w2s.manifest import MANIFEST, build_manifest, write_manifest
 
 MODES = ("probe", "finetune")
 
@@ -46,9 +48,14 @@ def run_context(idea_dir: Path, ctx: IdeaContext) -> dict[str, list[int]]:
     ctx.output_dir.mkdir(parents=True, exist_ok=True)
     pred_path = ctx.output_dir / "predictions.json"
     pred_path.unlink(missing_ok=True)
+    manifest_path = ctx.output_dir / MANIFEST
+    manifest_path.unlink(missing_ok=True)
     main(ctx)
     n = ctx.data.meta["n"]
-    return validate_predictions(pred_path, n["test"], n["train_unlabel"])
+    preds = validate_predictions(pred_path, n["test"], n["train_unlabel"])
+    write_manifest(ctx.output_dir, build_manifest(seed=ctx.seed, mode=ctx.mode, data_dir=ctx.data_dir,
+                                                  idea_dir=idea_dir, test=preds["test"]))
+    return preds
 
 
 def run_idea(idea_dir: str | Path, data_dir: str | Path, out: str | Path, seed: int = 0, threads: int = 1,

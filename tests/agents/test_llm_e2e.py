@@ -213,7 +213,7 @@ def test_llm_agent_process_against_real_server(aar_server: tuple[Path, Path], tm
     data_dir = tasks / "alpha" / "main" / "public"
     admin = AarClient(uds=str(run_dir / "server.sock"), token=(run_dir / "admin_token").read_text().strip())
     token = admin.create_agent("carol", DIRECTION)["token"]
-    steps = script(data_dir)
+    steps = script(Path("/aar/data"))  # the research view: the agent sees its data at /aar/data
     replies = [s for s in steps if isinstance(s, Reply)]
     with ScriptedLLMServer(steps) as model:
         conf = tmp_path / "llm.json"
@@ -263,7 +263,11 @@ def test_llm_agent_process_against_real_server(aar_server: tuple[Path, Path], tm
 
     # the model saw: the direction from the server, tool results including errors, the evaluation
     assert (
-        DIRECTION in reqs[1].body["system"][0]["text"] and str(data_dir) in reqs[1].body["system"][0]["text"]
+        DIRECTION in reqs[1].body["system"][0]["text"] and "`/aar/data`" in reqs[1].body["system"][0]["text"]
+    )
+    assert str(data_dir) not in reqs[1].body["system"][0]["text"]  # no host path of the tasks
+    assert (
+        "`/workspace`" in reqs[1].body["system"][0]["text"]
     )
     results = [b for b in reqs[-1].body["messages"][-1]["content"]]
     assert results[0]["type"] == "tool_result"

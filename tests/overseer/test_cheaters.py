@@ -112,7 +112,7 @@ def test_planted_cheaters_flagged(tiny_tasks: Path, tmp_path: Path) -> None:
         )
 
         api = OverseerApi(url=srv.url, admin_token=srv.admin_token())
-        runner = Runner(queue=ComputeQueue(tmp_path / "compute", 1), sandbox="bwrap", ro_binds=[tiny_tasks])
+        runner = Runner(queue=ComputeQueue(tmp_path / "compute", 1), sandbox="bwrap")
         cfg = OverseerConfig(
             run_dir=srv.run_dir,
             tasks_root=tiny_tasks,

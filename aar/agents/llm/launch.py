@@ -4,7 +4,6 @@ queue), audit log and ToolSet (per docs/contracts.md), the task's public meta an
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,20 +30,14 @@ def _direction(args: argparse.Namespace, client: Any, name: str) -> str:
     return ""
 
 
-def read_binds(data_dir: Path) -> list[Path]:
-    """The data dir plus the folders holding the models its meta.json names (read-only in the sandbox)."""
-    meta_path = data_dir / "meta.json"
-    models = json.loads(meta_path.read_text()).get("models", {}) if meta_path.exists() else {}
-    return [data_dir] + sorted({Path(m).resolve().parent for m in models.values() if Path(m).exists()})
-
-
 def build_agent(args: argparse.Namespace) -> Agent:
     from aar.agents.audit import AuditLog
     from aar.agents.llm.queued_sandbox import QueuedSandbox
+    from aar.agents.research_sandbox import open_agent_sandbox
     from aar.agents.tools import ToolSet
     from aar.compute import ComputeQueue
     from aar.paths import tasks_dir
-    from aar.sandbox import Limits, SandboxSpec, make_sandbox
+    from aar.sandbox.layout import DATA
     from aarlab.client import AarClient
 
     token = os.environ.get(args.token_env)
@@ -60,13 +53,8 @@ def build_agent(args: argparse.Namespace) -> Agent:
     task = args.task or client.tasks()[0]["task"]
     meta = client.task(task)
     data_dir = Path(args.data_dir or tasks_dir(meta.get("size", "full")) / task / "main" / "public").resolve()
-    spec = SandboxSpec(
-        workspace=workspace,
-        ro_binds=read_binds(data_dir),
-        socket_path=Path(uds) if uds else None,
-        limits=Limits(),
-    )
-    sandbox: Any = make_sandbox(args.sandbox, spec, allow_unsafe=args.sandbox == "none")
+    base, _ = open_agent_sandbox(args.sandbox, agent_dir, data_dir, socket=Path(uds) if uds else None)
+    sandbox: Any = base
     slots = int(os.environ.get("AAR_COMPUTE_SLOTS", "0") or 0)
     queue_root = os.environ.get("AAR_COMPUTE_ROOT") or str(run_dir / "queue")
     if slots > 0 or os.environ.get("AAR_COMPUTE_ROOT"):
@@ -74,4 +62,4 @@ def build_agent(args: argparse.Namespace) -> Agent:
         sandbox = QueuedSandbox(sandbox, ComputeQueue(queue_root, max(1, slots), threads=threads), args.name)
     audit = AuditLog(agent_dir / "audit.jsonl", args.name)
     toolset = ToolSet(sandbox, client, workspace, audit, task, env={"AAR_AGENT_TOKEN": token})
-    return Agent(toolset, agent_dir, meta, _direction(args, client, args.name), data_dir)
+    return Agent(toolset, agent_dir, meta, _direction(args, client, args.name), base.inside(DATA))

@@ -90,7 +90,8 @@ class LLMLoop:
         )
         self.policy = RetryPolicy(cfg.max_retries, cfg.retry_base_delay, cfg.retry_max_delay)
         self.system = build_system_prompt(
-            name=name, meta=meta, direction=direction, data_dir=data_dir, workspace=str(self.workspace)
+            name=name, meta=meta, direction=direction, data_dir=data_dir,
+            workspace=str(_seen_workspace(toolset)),
         )
         self.tools: list[ToolSpecView] = [spec_view(s) for s in toolset.specs()]
         self.turns = 0
@@ -297,3 +298,12 @@ def run_llm_agent(
         stop=stop,
     )
     return loop.run()
+
+
+def _seen_workspace(toolset: Any) -> Path:
+    """The workspace as the agent's commands see it (/workspace in a research sandbox)."""
+    inside = getattr(getattr(toolset, "sandbox", None), "inside", None)
+    spec = getattr(getattr(toolset, "sandbox", None), "spec", None)
+    if callable(inside) and spec is not None and hasattr(spec, "workspace_inside"):
+        return Path(inside(spec.workspace_inside))
+    return Path(toolset.workspace)

@@ -18,7 +18,7 @@ def is_experiment(command: str) -> bool:
 
 
 class QueuedSandbox:
-    """Same interface as `aar.sandbox.Sandbox` (`run`, `spec`, `kind`)."""
+    """The interface of `aar.sandbox.Sandbox` (`run`, `spec`, `kind`, `inside`, `host_path`, `read_roots`)."""
 
     def __init__(self, inner: Any, queue: Any, owner: str) -> None:
         self.inner = inner
@@ -27,6 +27,7 @@ class QueuedSandbox:
         self.spec = inner.spec
         self.kind = getattr(inner, "kind", "sandbox")
         self.experiments = 0
+        self.inside, self.host_path, self.read_roots = inner.inside, inner.host_path, inner.read_roots
 
     def run(self, command: str, timeout: float | None = None, env: dict[str, str] | None = None) -> Any:
         if not is_experiment(command):

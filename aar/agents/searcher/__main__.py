@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     from aar.agents.tools import ToolSet
     from aar.compute import ComputeQueue
     from aar.paths import tasks_dir
-    from aar.sandbox import Limits, SandboxSpec, make_sandbox
+    from aar.sandbox import Limits
     from aarlab.client import AarClient
 
     args = parse_args(argv)
@@ -83,18 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         dname = registered.split(":", 1)[0].strip()  # the supervisor registers "<name>: <text>"
     direction = direction_by_name(dname, directions)
 
-    # the models the task names live outside the data dir: the sandbox sees them read-only
-    local_meta = json.loads((data_dir / "meta.json").read_text())
-    binds = [data_dir] + sorted(
-        {Path(m).resolve().parent for m in local_meta.get("models", {}).values() if Path(m).exists()}
-    )
-    spec = SandboxSpec(
-        workspace=workspace,
-        ro_binds=binds,
-        socket_path=Path(uds) if uds else None,
+    from aar.agents.research_sandbox import open_agent_sandbox
+    from aar.sandbox.layout import DATA
+
+    sandbox, _ = open_agent_sandbox(
+        args.sandbox, agent_dir, data_dir, socket=Path(uds) if uds else None,
         limits=Limits(wall_seconds=args.run_timeout + 60),
     )
-    sandbox = make_sandbox(args.sandbox, spec, allow_unsafe=args.sandbox == "none")
     audit = AuditLog(agent_dir / "audit.jsonl", args.name)
     tools = ToolSet(sandbox, client, workspace, audit, task)
     queue = ComputeQueue(
@@ -110,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = SearcherConfig(
         name=args.name,
         task=task,
-        data_dir=data_dir,
+        data_dir=sandbox.inside(DATA),
         seeds=[int(s) for s in args.seeds.split(",") if s.strip()],
         budget=args.budget,
         max_ideas=args.max_ideas,

@@ -16,18 +16,26 @@ def _dump(value: Any) -> str:
 
 def evaluate(client: Any, workspace: Path, task: str, args: dict) -> ToolResult:
     preds = args.get("predictions")
+    manifest = None
     if args.get("predictions_path"):
         p = resolve_inside(workspace, args["predictions_path"])
         if not p.is_file():
             raise ToolError(f"no such file: {args['predictions_path']}")
         raw = json.loads(p.read_text())
         preds = raw.get("test") if isinstance(raw, dict) else raw
+        m = p.parent / "manifest.json"  # written by the idea runner next to its predictions
+        if m.is_file():
+            try:
+                manifest = json.loads(m.read_text())
+            except json.JSONDecodeError as e:
+                raise ToolError(f"{m.name} next to the predictions is not valid JSON: {e}") from e
     if not isinstance(preds, list) or not preds:
         raise ToolError(
             "give predictions_path (predictions.json with a 'test' list) or predictions (0/1 list)"
         )
     res = client.evaluate(
-        args.get("task") or task, preds, idea=args.get("idea"), snapshot_id=args.get("snapshot_id")
+        args.get("task") or task, preds, idea=args.get("idea"), snapshot_id=args.get("snapshot_id"),
+        manifest=manifest if isinstance(manifest, dict) else None,
     )
     return ToolResult(True, _dump(res), res)
 

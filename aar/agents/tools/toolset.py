@@ -28,7 +28,8 @@ class ToolSet:
         self.audit = audit
         self.task = task
         self.env = dict(env or {})
-        self.read_roots = [Path(p) for p in getattr(getattr(sandbox, "spec", None), "ro_binds", [])]
+        roots = getattr(sandbox, "read_roots", None)
+        self.read_roots = [Path(p) for p in roots()] if callable(roots) else []
 
     def specs(self) -> list[ToolSpec]:
         return list(SPECS)
@@ -46,8 +47,21 @@ class ToolSet:
         self.audit.record(name, args, result.ok, result.output, time.monotonic() - t0)
         return result
 
+    def _host_args(self, args: dict) -> dict:
+        """Absolute paths in file-tool arguments are paths as a sandboxed command sees them (/workspace/...,
+        /aar/data/...): map them to the host paths behind the mounts."""
+        path = args.get("path")
+        to_host = getattr(self.sandbox, "host_path", None)
+        if isinstance(path, str) and path.startswith("/") and callable(to_host):
+            host = to_host(path)
+            if host is not None:
+                return {**args, "path": str(host)}
+        return args
+
     def _dispatch(self, name: str, args: dict) -> ToolResult:
         ws, c = self.workspace, self.client
+        if name in ("read_file", "write_file", "edit_file", "list_files"):
+            args = self._host_args(args)
         match name:
             case "bash":
                 return self._bash(args)

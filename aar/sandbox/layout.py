@@ -1,0 +1,91 @@
+"""The research view: one layout inside every research sandbox, an agent's or an overseer re-run's.
+
+    /workspace            the writable workspace (cwd, HOME)
+    /aar/data             a staged public data dir (read-only)
+    /aar/models/weak      the weak model (read-only; an HF name needs no mount)
+    /aar/models/strong    the strong model (read-only)
+    /aar/server.sock      the server (agents only)
+
+The staged data dir is built by `stage_data` from a task's public dir: the same file names and the
+same meta.json keys for every draw and every kind of run (no draw name, no secret fingerprint, no
+weak accuracy measured on hidden labels), model paths pointing at the neutral mounts. So the paths,
+names and metadata an idea sees are the same whether an agent runs it or the overseer re-checks it.
+`research_spec` is the one spec builder that agents, the overseer and `aar sandbox check` use.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aar.sandbox.base import Limits, Mount, SandboxSpec
+
+WORKSPACE = Path("/workspace")
+DATA = Path("/aar/data")
+MODELS = Path("/aar/models")
+SOCKET = Path("/aar/server.sock")
+ROLES = ("weak", "strong")
+META_KEYS = ("task", "size", "description", "n", "models", "seeds", "reference_mode", "baselines")
+DATA_FILES = ("train_label.jsonl", "train_unlabel.jsonl", "test.jsonl")
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """What one research sandbox sees of a task: a staged data dir and the models behind the mounts."""
+
+    data: Path
+    models: dict[str, str] = field(default_factory=dict)  # role -> host dir (or an HF model name)
+
+    def mounts(self) -> list[Mount]:
+        out = [Mount(self.data, DATA)]
+        for role, model in sorted(self.models.items()):
+            if Path(model).is_absolute() and Path(model).exists():  # a missing dir fails when loaded
+                out.append(Mount(Path(model), MODELS / role))
+        return out
+
+
+def neutral_model(model: str, role: str) -> str:
+    """The path an idea sees for a model: the neutral mount for a local dir, the name for an HF name."""
+    return str(MODELS / role) if Path(model).is_absolute() else model
+
+
+def stage_data(public: Path, dest: Path, *, weak: dict[int, list[float]] | None = None,
+               models: dict[str, str] | None = None, neutral_paths: bool = True) -> TaskView:
+    """Copy `public` (a `<task>/<draw>/public` dir) into `dest` in the neutral form; `weak` replaces the
+    weak soft labels per seed (e.g. shuffled), `models` replaces the host model dirs behind the mounts
+    (e.g. a strong model with no task knowledge). `neutral_paths=False` (sandbox kind `none`, which
+    cannot place mounts) names the host model dirs instead. Returns the view to mount."""
+    public, dest = Path(public), Path(dest)
+    if dest.exists():
+        shutil.rmtree(dest)
+    (dest / "weak").mkdir(parents=True)
+    meta = json.loads((public / "meta.json").read_text())
+    host_models = {r: str(m) for r, m in (meta.get("models") or {}).items() if r in ROLES}
+    host_models.update(models or {})
+    neutral = {k: meta[k] for k in META_KEYS if k in meta}
+    neutral["models"] = {r: neutral_model(m, r) if neutral_paths else m for r, m in host_models.items()}
+    (dest / "meta.json").write_text(json.dumps(neutral, indent=1, sort_keys=True))
+    for name in DATA_FILES:
+        shutil.copyfile(public / name, dest / name)
+    for path in sorted((public / "weak").glob("seed*.json")):
+        doc = json.loads(path.read_text())
+        seed = int(doc["seed"])
+        probs = (weak or {}).get(seed, doc["train_unlabel"])
+        (dest / "weak" / path.name).write_text(json.dumps({"seed": seed, "train_unlabel": list(probs)}))
+    return TaskView(dest, host_models)
+
+
+def research_spec(workspace: Path, view: TaskView | None, *, socket: Path | None = None,
+                  limits: Limits | None = None) -> SandboxSpec:
+    """The sandbox spec of every research sandbox: the workspace at /workspace, the view's data and
+    models at their neutral paths, the server (if any) at /aar/server.sock."""
+    return SandboxSpec(
+        workspace=Path(workspace),
+        mounts=view.mounts() if view is not None else [],
+        socket_path=socket,
+        limits=limits or Limits(),
+        workspace_target=WORKSPACE,
+        socket_target=SOCKET if socket is not None else None,
+    )
