@@ -126,7 +126,7 @@ def demo_cmd(
     agents: Annotated[int, typer.Option("--agents", help="searcher agents in the team")] = 9,
     minutes: Annotated[float, typer.Option("--minutes", help="wall time of the team")] = 20.0,
     run_dir: Annotated[Path | None, typer.Option("--run-dir")] = None,
-    size: Annotated[str, typer.Option("--size", help="full | tiny")] = "full",
+    size: Annotated[str, typer.Option("--size", help="full | small | tiny")] = "full",
     sandbox: Annotated[str, typer.Option("--sandbox", help="bwrap | docker | none")] = "bwrap",
     verify_minutes: Annotated[
         float, typer.Option("--verify-minutes", help="overseer grace after the team")
@@ -136,8 +136,8 @@ def demo_cmd(
     """Build the zoo if missing, run a searcher team on the main task with the overseer, write the report."""
     from aar.supervisor.config import AgentGroup, RunConfig
 
-    if size not in ("full", "tiny"):
-        raise typer.BadParameter("--size must be full or tiny")
+    if size not in ("full", "small", "tiny"):
+        raise typer.BadParameter("--size must be full, small or tiny")
     if not tasks_ready(size):
         from aar.tasks.prepare import prepare
 

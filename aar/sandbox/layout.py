@@ -27,6 +27,7 @@ DATA = Path("/aar/data")
 MODELS = Path("/aar/models")
 SOCKET = Path("/aar/server.sock")
 ROLES = ("weak", "strong")
+COPY_LIMIT = 256 * 1024 * 1024  # model dirs up to this size are copied per view (fresh inodes, same mtimes)
 META_KEYS = ("task", "size", "description", "n", "models", "seeds", "reference_mode", "baselines")
 DATA_FILES = ("train_label.jsonl", "train_unlabel.jsonl", "test.jsonl")
 
@@ -55,15 +56,24 @@ def stage_data(public: Path, dest: Path, *, weak: dict[int, list[float]] | None 
                models: dict[str, str] | None = None, neutral_paths: bool = True) -> TaskView:
     """Copy `public` (a `<task>/<draw>/public` dir) into `dest` in the neutral form; `weak` replaces the
     weak soft labels per seed (e.g. shuffled), `models` replaces the host model dirs behind the mounts
-    (e.g. a strong model with no task knowledge). `neutral_paths=False` (sandbox kind `none`, which
-    cannot place mounts) names the host model dirs instead. Returns the view to mount."""
+    (e.g. a strong model with no task knowledge). Local model dirs up to COPY_LIMIT are copied next to
+    `dest` (`<dest>.models/<role>`, modification times kept), so no inode or path tells one view's model
+    from another's. `neutral_paths=False` (sandbox kind `none`, which cannot place mounts) names the
+    host model dirs instead. Returns the view to mount."""
     public, dest = Path(public), Path(dest)
-    if dest.exists():
-        shutil.rmtree(dest)
+    copies = dest.with_name(dest.name + ".models")
+    for old in (dest, copies):
+        if old.exists():
+            shutil.rmtree(old)
     (dest / "weak").mkdir(parents=True)
     meta = json.loads((public / "meta.json").read_text())
     host_models = {r: str(m) for r, m in (meta.get("models") or {}).items() if r in ROLES}
     host_models.update(models or {})
+    for role, model in host_models.items():
+        src = Path(model)
+        if src.is_absolute() and src.is_dir() and _size(src) <= COPY_LIMIT:
+            shutil.copytree(src, copies / role, copy_function=shutil.copy2)
+            host_models[role] = str(copies / role)
     neutral = {k: meta[k] for k in META_KEYS if k in meta}
     neutral["models"] = {r: neutral_model(m, r) if neutral_paths else m for r, m in host_models.items()}
     (dest / "meta.json").write_text(json.dumps(neutral, indent=1, sort_keys=True))
@@ -75,6 +85,10 @@ def stage_data(public: Path, dest: Path, *, weak: dict[int, list[float]] | None 
         probs = (weak or {}).get(seed, doc["train_unlabel"])
         (dest / "weak" / path.name).write_text(json.dumps({"seed": seed, "train_unlabel": list(probs)}))
     return TaskView(dest, host_models)
+
+
+def _size(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
 def research_spec(workspace: Path, view: TaskView | None, *, socket: Path | None = None,

@@ -93,7 +93,7 @@ class RunConfig(BaseModel):
 
     run_dir: Path
     task: str
-    size: Literal["tiny", "full"] = "full"
+    size: Literal["tiny", "small", "full"] = "full"
     tasks_dir: Path | None = None
     server: ServerConfig = Field(default_factory=ServerConfig)
     agents: list[AgentGroup] = Field(default_factory=lambda: [AgentGroup()], min_length=1)

@@ -13,7 +13,8 @@ from rich.table import Table
 zoo_app = typer.Typer(no_args_is_help=True, help="The CPU model zoo (small pretrained transformers).")
 w2s_app = typer.Typer(no_args_is_help=True, help="Weak-to-strong tasks, weak artifacts and baselines.")
 
-SizeOpt = Annotated[str, typer.Option("--size", help="full (the real CPU testbed) or tiny (seconds; tests)")]
+SIZE_HELP = "full (the real CPU testbed), small (minutes; in the W2S regime) or tiny (seconds; tests)"
+SizeOpt = Annotated[str, typer.Option("--size", help=SIZE_HELP)]
 TaskList = Annotated[list[str] | None, typer.Option("--task", help="a task (repeatable); default all")]
 Threads = Annotated[int, typer.Option("--threads", help="torch threads")]
 

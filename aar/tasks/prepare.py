@@ -16,6 +16,7 @@ from aar.tasks.build import build_tasks
 from aar.tasks.private import ceiling_config, labels_for
 from aar.tasks.registry import DRAWS, TASKS
 from aar.tasks.sizes import size_spec
+from aar.tasks.zoo.blank import build_blank
 from aar.tasks.zoo.build import build_zoo, model_dir, zoo_ready
 from aarlab.w2s.baselines import baseline_dir
 from aarlab.w2s.jsonl import read_json, write_json
@@ -73,6 +74,8 @@ def prepare(size: str = "full", tasks: tuple[str, ...] | None = None, quiet: boo
     tasks = tasks or TASKS
     if not zoo_ready(size, tasks):
         build_zoo(size, tasks, quiet=quiet)
+    for task in tasks:  # the overseer's knowledge-removed strong models
+        build_blank(task, size)
     root = build_tasks(size, tasks)
     for task in tasks:
         prepare_task(task, size, root, modes, threads, console)

@@ -12,6 +12,7 @@ tokens is in aar/tasks/README.md.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import time
@@ -117,6 +118,15 @@ class FeatureHeadPredictor:
         return torch.cat(out).numpy().astype(np.float64) if out else np.zeros(0)
 
 
+@functools.lru_cache(maxsize=16)
+def _weights_digest(path: Path) -> str:
+    """Content hash of a model's weights: the feature cache follows the weights, not a path or a date."""
+    h = hashlib.sha256()
+    for f in sorted(path.glob("*.safetensors")):
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
 class ZooBackend(ModelBackend):
     name = "zoo"
 
@@ -134,8 +144,7 @@ class ZooBackend(ModelBackend):
     # ---- probe features -------------------------------------------------------------------
     def _cache_file(self, texts: Sequence[str], kind: str = "features") -> Path:
         h = hashlib.sha256()
-        weights = self.path / "model.safetensors"
-        h.update(f"v3|{kind}|{self.path}|{weights.stat().st_mtime_ns if weights.exists() else 0}".encode())
+        h.update(f"v4|{kind}|{_weights_digest(self.path)}".encode())
         for t in texts:
             h.update(t.encode() + b"\0")
         return cache_dir() / "features" / f"{h.hexdigest()[:32]}.npy"
