@@ -23,15 +23,21 @@ def idea_config(name: str, data_dir: Path) -> dict:
     return cfg
 
 
-def run_scored(idea_dir: Path, data_dir: Path, seed: int, mode: str, config: dict | None = None,
-               threads: int = 1) -> tuple[float, float]:
-    """(test accuracy, seconds) of one idea run, scored on the full test split."""
+def run_test_predictions(idea_dir: Path, data_dir: Path, seed: int, mode: str, config: dict | None = None,
+                         threads: int = 1) -> tuple[list[int], float]:
+    """(test predictions, seconds) of one in-process idea run."""
     with tempfile.TemporaryDirectory(prefix="aar_w2s_") as out:
         t0 = time.time()
         ctx = make_context(idea_dir, data_dir, Path(out), seed, threads=threads, mode=mode, config=config)
         preds = run_context(idea_dir, ctx)
-        seconds = time.time() - t0
-    return accuracy(preds["test"], labels_for(data_dir)["test"]), seconds
+        return preds["test"], time.time() - t0
+
+
+def run_scored(idea_dir: Path, data_dir: Path, seed: int, mode: str, config: dict | None = None,
+               threads: int = 1) -> tuple[float, float]:
+    """(test accuracy, seconds) of one idea run, scored on the full test split."""
+    preds, seconds = run_test_predictions(idea_dir, data_dir, seed, mode, config, threads)
+    return accuracy(preds, labels_for(data_dir)["test"]), seconds
 
 
 def baselines_table(task: str, mode: str = "probe", seeds: int | None = None, size: str = "full",

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from aar.tasks.baseline_scores import run_scored
+from aar.tasks.baseline_scores import run_scored, run_test_predictions
 from aar.tasks.build import build_tasks
-from aar.tasks.private import ceiling_config, labels_for
+from aar.tasks.private import CEILING_PREDICTIONS, ceiling_config, labels_for, private_dir
 from aar.tasks.registry import DRAWS, TASKS
 from aar.tasks.sizes import size_spec
 from aar.tasks.zoo.blank import build_blank
@@ -61,7 +61,21 @@ def prepare_task(task: str, size: str, root: Path, modes: tuple[str, ...] = MODE
         meta = read_json(path)
         meta["baselines"] = {**meta.get("baselines", {}), **baselines}
         write_json(path, meta)
+    write_ceiling_predictions(root / task / "heldout" / "public", spec.seeds, modes, threads)
     return baselines
+
+
+def write_ceiling_predictions(data_dir: Path, seeds: tuple[int, ...], modes: tuple[str, ...],
+                              threads: int = 1) -> Path:
+    """The strong ceiling's test predictions on a draw, per mode and seed, kept private: the grader's
+    reference for what the strong model can know (the `beyond-strong` check)."""
+    cfg = ceiling_config(data_dir)
+    ceiling = baseline_dir("strong_ceiling")
+    out = {mode: {str(s): run_test_predictions(ceiling, data_dir, s, mode, cfg, threads)[0] for s in seeds}
+           for mode in modes}
+    path = private_dir(data_dir) / CEILING_PREDICTIONS
+    write_json(path, out)
+    return path
 
 
 def prepare(size: str = "full", tasks: tuple[str, ...] | None = None, quiet: bool = False,

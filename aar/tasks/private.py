@@ -13,6 +13,8 @@ from aar.paths import tasks_dir
 from aarlab.w2s.ceiling import TRUSTED_LABELS_KEY
 from aarlab.w2s.jsonl import read_json
 
+CEILING_PREDICTIONS = "ceiling_predictions.json"  # {mode: {seed: [0/1 ...]}} on the draw's test split
+
 
 def private_dir(data_dir: Path) -> Path:
     """The private dir next to a `<task>/<draw>/public` data dir."""
@@ -35,6 +37,12 @@ def load_labels(task: str, draw: str = "main", size: str = "full") -> dict[str, 
 
 def test_public_mask(task: str, draw: str = "main", size: str = "full") -> list[bool]:
     return public_mask_for(tasks_dir(size) / task / draw / "public")
+
+
+def ceiling_predictions_for(data_dir: Path) -> dict[str, dict[str, list[int]]] | None:
+    """The strong ceiling's test predictions on a draw per mode and seed (None: not computed)."""
+    path = private_dir(data_dir) / CEILING_PREDICTIONS
+    return read_json(path) if path.exists() else None
 
 
 def ceiling_config(data_dir: Path) -> dict:
