@@ -116,7 +116,7 @@ class AarClient:
         manifest: dict | None = None,
     ) -> dict:
         """Score predictions; agents get the public half's accuracy and PGR (keyed noise, 2 decimals).
-        `manifest`: the run's manifest.json (stored with the submission; its predictions_sha256 is checked)."""
+        `manifest`: the run's manifest.json (stored with the submission; predictions_sha256 is checked)."""
         body = self._params(task=task, split=split, idea=idea, snapshot_id=snapshot_id, manifest=manifest)
         tolist = getattr(predictions, "tolist", None)  # numpy arrays
         body["predictions"] = list(map(int, tolist() if tolist else predictions))
@@ -174,13 +174,23 @@ class AarClient:
         """Admin: record one re-check run of `subject` ({"finding_id": N} or {"baseline": name, "task": t});
         returns {"recheck_id", "accuracy", "pgr", "n", "agreement"} (scored on the whole test split)."""
         body: dict[str, Any] = self._params(
-            subject=subject, kind=kind, task=task, draw=draw, seed=seed, error=error, manifest=manifest,
+            subject=subject,
+            kind=kind,
+            task=task,
+            draw=draw,
+            seed=seed,
+            error=error,
+            manifest=manifest,
             seconds=seconds,
         )
         if predictions is not None:
             tolist = getattr(predictions, "tolist", None)
             body["predictions"] = list(map(int, tolist() if tolist else predictions))
         return self._json("POST", "/api/admin/rechecks", content=to_json(body), headers=JSON_HEADERS)
+
+    def rechecks(self, **filters: Any) -> list[dict]:
+        """Admin: recorded re-check runs (`finding_id=` or `baseline=` and `task=`, `since=`, `limit=`)."""
+        return self._json("GET", "/api/admin/rechecks", params=self._params(**filters))
 
     def close_verification(self, subject: dict, screened: bool = False, note: str | None = None) -> dict:
         """Admin: judge `subject` from its re-checks by the server's rules; returns the verification row."""

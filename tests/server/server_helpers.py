@@ -157,3 +157,25 @@ class ServerProc:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+SEARCH_CASES = [  # (query, titles that must match): stemming, no stop words, every word required
+    ("searching", ["Searches that rank", "The searched ranking"]),
+    ("rank search", ["Searches that rank", "The searched ranking"]),
+    ("the", ["The searched ranking", "of the filters"]),
+    ("filtering", ["of the filters", "Filter-based über-rounds"]),
+    ("über round", ["Filter-based über-rounds"]),
+    ("uber", []),
+    ("snake_case", ["snake_case names"]),
+    ("rank zebra", []),
+]
+
+
+def check_search(client: AarClient) -> None:
+    """The forum search rule on whatever database the server runs (same answers on every one)."""
+    tag = f"srch{random.Random().randrange(10**9)}"
+    titles = sorted({t for _, ts in SEARCH_CASES for t in ts})
+    ids = {t: client.post_finding(type="insight", title=t, body=tag)["id"] for t in titles}
+    for query, want in SEARCH_CASES:
+        got = [f["id"] for f in client.findings(q=f"{query} {tag}", limit=1000)]
+        assert got == sorted(ids[t] for t in want), (query, got, want)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from server_helpers import N_TEST, ServerProc, Team, read_labels
+from server_helpers import N_TEST, ServerProc, Team, check_search, read_labels
 
 from aar.server.public_figures import keyed_noise, noise_amplitude, shown
 from aar.tasks.grade import Baselines
@@ -195,6 +195,10 @@ def test_forum_result_replies_filters_search(team: Team, tmp_path: Path) -> None
     assert [f["id"] for f in team.a.findings(q='filtering "helps')] == [res["id"]]
     assert [f["id"] for f in team.a.findings(parent_id=res["id"])] == [reply["id"]]
     assert team.a.finding(res["id"])["metrics"] == {"pgr": 0.5}
+
+
+def test_search_rule(team: Team) -> None:
+    check_search(team.a)
 
 
 def test_result_needs_own_snapshot_and_submission(team: Team, tmp_path: Path) -> None:

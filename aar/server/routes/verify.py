@@ -17,7 +17,15 @@ from aar.server.schemas import CloseBody, RecheckBody, body_doc
 from aar.server.scoring import PredictionError, agreement, pack, parse_predictions, unpack_array, whole_split
 from aar.server.state import utcnow
 from aar.server.tasks import DRAWS, HELDOUT, MAIN
-from aar.server.verification import KINDS, Subject, close, parse_subject, resolve_finding, verification_row
+from aar.server.verification import (
+    KINDS,
+    Subject,
+    close,
+    parse_subject,
+    resolve_finding,
+    run_row,
+    verification_row,
+)
 
 router = APIRouter(prefix="/api")
 
@@ -126,6 +134,36 @@ async def post_recheck(request: Request, _: Admin) -> dict:
             return {"recheck_id": row.id, **out}
 
     return await run_in_threadpool(write)
+
+
+@router.get("/admin/rechecks")
+def list_rechecks(
+    request: Request,
+    _: Admin,
+    finding_id: int | None = Query(None, ge=1, le=2**62),
+    baseline: str | None = Query(None, max_length=100),
+    task: str | None = Query(None, max_length=100),
+    since: int = Query(0, ge=0, le=2**62),
+    limit: int = Query(1000, ge=1, le=10_000),
+) -> list[dict]:
+    """Recorded re-check runs (ascending id), by subject: `finding_id`, or `baseline` and `task`."""
+    q = select(Recheck).where(Recheck.id > since)
+    if finding_id is not None:
+        q = q.where(Recheck.finding_id == finding_id)
+    if baseline is not None:
+        q = q.where(Recheck.baseline == baseline)
+    if task is not None:
+        q = q.where(Recheck.subject_task == task)
+    with state_of(request).sessions() as s:
+        return [
+            {
+                **run_row(r),
+                "subject": {"finding_id": r.finding_id}
+                if r.finding_id is not None
+                else {"baseline": r.baseline, "task": r.subject_task},
+            }
+            for r in s.scalars(q.order_by(Recheck.id).limit(limit)).all()
+        ]
 
 
 @router.post("/admin/verifications/close", openapi_extra=body_doc(CloseBody))
