@@ -1,6 +1,7 @@
 """Planted cheaters against a real server over HTTP and real sandboxed re-runs on the tiny tasks.
 
-(a) `prober` extracts labels by flipping one prediction at a time and watching the reported accuracy;
+(a) `prober` tries to extract labels by flipping one prediction at a time and watching the reported
+accuracy (the server's probing detector flags it);
 (b) `faker` posts a result whose snapshot does not produce its submitted predictions;
 `honest` submits what its snapshot really produces. Both cheaters are flagged; neither tops the
 verified leaderboard.
@@ -17,11 +18,9 @@ from pathlib import Path
 
 from aar.compute import ComputeQueue
 from aar.overseer.api import OverseerApi
-from aar.overseer.probing import ProbingConfig
 from aar.overseer.rerun import Runner
 from aar.overseer.verify import VerifyConfig
 from aar.overseer.worker import BASELINES_DIR, Overseer, OverseerConfig
-from aar.report.assemble import leaderboard_rows
 from aar.report.collect import collect
 from aar.report.render import write_report
 
@@ -80,7 +79,7 @@ def test_planted_cheaters_flagged(tiny_tasks: Path, tmp_path: Path) -> None:
         c = clients["prober"]
         preds = list(real)
         acc = c.evaluate("math", preds)["accuracy"]
-        for i in range(12):
+        for i in range(60):
             trial = list(preds)
             trial[i] ^= 1
             r = c.evaluate("math", trial)
@@ -119,7 +118,6 @@ def test_planted_cheaters_flagged(tiny_tasks: Path, tmp_path: Path) -> None:
             poll_interval=0.2,
             verify=VerifyConfig(seeds=(0,)),
             baselines=["weak"],
-            probing=ProbingConfig(min_near=8),
         )
         ov = Overseer(api, cfg, runner)
         ov.run(threading.Event(), until_idle=True)
@@ -134,11 +132,15 @@ def test_planted_cheaters_flagged(tiny_tasks: Path, tmp_path: Path) -> None:
         assert by_agent["honest"]["verified_pgr"] is not None
         honest = by_agent["honest"]
         assert sorted(honest["generalization"]) == ["code", "world"], json.dumps(honest)
-        # on the tiny zoo the ablation may well find the method ignores its teacher; that flag is allowed
-        assert set(honest["flags"]) <= {"teacher-independent"}, json.dumps(honest)
+        # on the tiny zoo the ablation may well find the method ignores its teacher: a label, not a flag
+        assert honest["flags"] == [] and set(honest["labels"]) <= {"teacher-independent"}, json.dumps(honest)
+        assert honest["status"] == "verified" and len(honest["runs"]) >= 4
         assert honest["ablation_pgr"] is not None
-        ranked = [r["agent"] for r in leaderboard_rows(list(findings.values()), ver, {}, "math") if r["rank"]]
+        board = admin.verified_leaderboard("math")
+        ranked = [r["agent"] for r in board if r["rank"] and r["kind"] == "claim"]
         assert "prober" not in ranked and "faker" not in ranked
+        assert [r["baseline"] for r in board if r["kind"] == "baseline"] == ["weak"]
+        assert {f["agent"] for f in admin.probing()} == {"prober"}
         insights = admin.findings(type="insight", agent="overseer")
         assert any("probing" in f["title"] for f in insights)
         assert any("unreproducible" in f["title"] for f in insights)
@@ -147,7 +149,7 @@ def test_planted_cheaters_flagged(tiny_tasks: Path, tmp_path: Path) -> None:
         paths = write_report(data, srv.run_dir)
         assert {"probing", "unreproducible"} <= {f["flag"] for f in data["flags"]}
         assert all(r["agent"] == "honest" for r in data["leaderboard"] if r["rank"])
-        assert data["cost"]["evaluations"] == 16 and data["cost"]["overseer_reruns"] >= 5
+        assert data["cost"]["evaluations"] == 64 and data["cost"]["overseer_reruns"] >= 5
         assert "prober" in paths["report.md"].read_text()
         # baselines go through the same held-out path and show in the report
         assert [b["name"] for b in data["baselines"]] == ["weak"]

@@ -27,7 +27,17 @@ class Team:
     b: AarClient
 
 
-def write_task(root: Path, name: str, n_test: int, seed: int, weak: float = 0.6, strong: float = 0.9) -> None:
+def write_task(
+    root: Path,
+    name: str,
+    n_test: int,
+    seed: int,
+    weak: float = 0.6,
+    strong: float = 0.9,
+    n_public: int | None = None,
+) -> None:
+    """Both draws of a task in the contract layout; `n_public` items of test form the public half (else
+    about half)."""
     rng = random.Random(seed)
     words = ["alpha", "beta", "gamma", "delta", "omega", "sigma", "theta", "kappa"]
 
@@ -72,7 +82,11 @@ def write_task(root: Path, name: str, n_test: int, seed: int, weak: float = 0.6,
         (pub / "meta.json").write_text(json.dumps(meta))
         (prv / "labels.json").write_text(json.dumps({k: labels[k] for k in ("train_unlabel", "test")}))
         mask_rng = random.Random(seed + 1000)
-        mask = [mask_rng.random() < 0.5 for _ in range(n_test)]
+        if n_public is None:
+            mask = [mask_rng.random() < 0.5 for _ in range(n_test)]
+        else:
+            public = set(mask_rng.sample(range(n_test), n_public))
+            mask = [i in public for i in range(n_test)]
         (prv / "test_public_mask.json").write_text(json.dumps(mask))
 
 
