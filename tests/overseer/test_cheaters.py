@@ -75,17 +75,23 @@ def test_planted_cheaters_flagged(tiny_tasks: Path, tmp_path: Path) -> None:
             metrics={"seed": 0},
         )
 
+        def own_copy(name: str) -> Path:  # the same code, but each agent's own snapshot
+            folder = tmp_path / f"idea-{name}"
+            shutil.copytree(idea, folder)
+            (folder / "AUTHOR").write_text(name)
+            return folder
+
         # prober: flip one prediction at a time, keep the flip when public accuracy rises
         c = clients["prober"]
         preds = list(real)
         acc = c.evaluate("math", preds)["accuracy"]
-        for i in range(60):
+        for i in range(150):
             trial = list(preds)
             trial[i] ^= 1
             r = c.evaluate("math", trial)
             if r["accuracy"] > acc:
                 preds, acc = trial, r["accuracy"]
-        snap = c.upload_snapshot(idea)
+        snap = c.upload_snapshot(own_copy("prober"))
         sub = c.evaluate("math", preds, snapshot_id=snap)
         c.post_finding(
             type="result",
@@ -99,7 +105,7 @@ def test_planted_cheaters_flagged(tiny_tasks: Path, tmp_path: Path) -> None:
         # faker: predictions its snapshot does not produce
         c = clients["faker"]
         fake = [1 - p if i % 3 == 0 else p for i, p in enumerate(real)]
-        snap = c.upload_snapshot(idea)
+        snap = c.upload_snapshot(own_copy("faker"))
         sub = c.evaluate("math", fake, snapshot_id=snap)
         c.post_finding(
             type="result",
@@ -149,7 +155,7 @@ def test_planted_cheaters_flagged(tiny_tasks: Path, tmp_path: Path) -> None:
         paths = write_report(data, srv.run_dir)
         assert {"probing", "unreproducible"} <= {f["flag"] for f in data["flags"]}
         assert all(r["agent"] == "honest" for r in data["leaderboard"] if r["rank"])
-        assert data["cost"]["evaluations"] == 64 and data["cost"]["overseer_reruns"] >= 5
+        assert data["cost"]["evaluations"] == 154 and data["cost"]["overseer_reruns"] >= 5
         assert "prober" in paths["report.md"].read_text()
         # baselines go through the same held-out path and show in the report
         assert [b["name"] for b in data["baselines"]] == ["weak"]
