@@ -45,7 +45,6 @@ class Facts:
     base: Callable[[str, str], tuple[Baselines, int] | None]  # (task, draw) -> (baselines, n test items)
     subject_task: str
     submission_manifest: dict | None = None
-    has_submission: bool = False
     agent_probing: bool = False
     foreign_snapshot: bool = False
     screened: bool = False
