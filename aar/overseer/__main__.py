@@ -26,9 +26,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=1, help="findings verified at once")
     p.add_argument("--slots", type=int, default=2, help="compute-queue slots (shared with the run)")
     p.add_argument("--threads", type=int, default=None, help="threads per re-run (default cores // slots)")
-    p.add_argument(
-        "--queue-dir", type=Path, default=None, help="compute queue root (default RUN_DIR/queue)"
-    )
+    p.add_argument("--queue-dir", type=Path, default=None, help="compute queue root (default RUN_DIR/queue)")
     p.add_argument("--seeds", default="", help="held-out seeds (default: the task's, at most 3)")
     p.add_argument("--no-generalization", action="store_true")
     p.add_argument("--baselines", default="", help="comma-separated baseline ideas to verify the same way")

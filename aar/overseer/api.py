@@ -56,11 +56,34 @@ class OverseerApi:
     def predictions(self, submission_id: int) -> list[int]:
         return [int(x) for x in self.admin.submission_predictions(submission_id)["predictions"]]
 
+    def submission(self, submission_id: int) -> dict | None:
+        """The server's record of a submission (scores it showed, manifest), or None."""
+        rows = self.admin.submissions(since=submission_id - 1, limit=1)
+        return rows[0] if rows and int(rows[0]["submission_id"]) == submission_id else None
+
     def verifications(self) -> list[dict]:
         return self.admin.verifications(limit=10_000)
 
-    def post_verification(self, payload: dict) -> dict:
-        return self.admin.post_verification(**payload)
+    def post_recheck(self, **fields: object) -> dict:
+        return self.admin.post_recheck(**fields)  # type: ignore[arg-type]
+
+    def close_verification(self, subject: dict, screened: bool = False, note: str | None = None) -> dict:
+        return self.admin.close_verification(subject, screened=screened, note=note)
+
+    def probing_flags(self) -> list[dict]:
+        return self.admin.probing()
+
+    @staticmethod
+    def read_manifest(path: Path) -> dict | None:
+        """A run's manifest.json when the runner wrote one (it is the sandbox's output: shape checked by the
+        server)."""
+        import json
+
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        return doc if isinstance(doc, dict) else None
 
     def post_insight(self, **fields: object) -> dict:
         if self.as_overseer is None:

@@ -1,4 +1,4 @@
-"""Score test predictions of a data dir against its private labels, with the task's fixed baselines."""
+"""Data-dir helpers of the overseer (it scores nothing: the server does, from the predictions it is sent)."""
 
 from __future__ import annotations
 
@@ -7,27 +7,9 @@ import random
 import shutil
 from pathlib import Path
 
-from aar.tasks.grade import accuracy, pgr
-from aar.tasks.private import labels_for
-
 
 def read_meta(data_dir: Path) -> dict:
     return json.loads((Path(data_dir) / "meta.json").read_text())
-
-
-def score_test(data_dir: Path, test_preds: list[int], mode: str | None = None) -> dict:
-    """Accuracy on the whole test split (the overseer sees all of it) and PGR against meta baselines."""
-    meta = read_meta(data_dir)
-    labels = labels_for(data_dir)["test"]
-    acc = accuracy(test_preds, labels)
-    base = meta["baselines"][mode or meta.get("reference_mode", "probe")]
-    return {"accuracy": acc, "pgr": pgr(acc, base["weak_acc"], base["strong_acc"])}
-
-
-def agreement(a: list[int], b: list[int]) -> float:
-    if len(a) != len(b) or not a:
-        return 0.0
-    return sum(int(x) == int(y) for x, y in zip(a, b, strict=True)) / len(a)
 
 
 def shuffled_copy(data_dir: Path, dest: Path, seed: int = 12345) -> Path:

@@ -42,7 +42,9 @@ class State:
             tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True))
             os.replace(tmp, self.path)
 
-    def enqueue(self, finding: dict) -> bool:
+    def enqueue(self, finding: dict, claimed_pgr: float | None = None) -> bool:
+        """Queue a result; `claimed_pgr` is the server-recorded public PGR of the submission it cites (never
+        a number the agent wrote)."""
         with self.lock:
             key = str(finding["id"])
             self.data["last_finding_id"] = max(self.data["last_finding_id"], int(finding["id"]))
@@ -56,13 +58,13 @@ class State:
                 "attempts": 0,
                 "queued_at": time.time(),
                 "result": None,
-                "claimed_pgr": _claimed(finding),
+                "claimed_pgr": float(claimed_pgr) if isinstance(claimed_pgr, int | float) else None,
             }
             self.save()
             return True
 
     def take(self) -> dict | None:
-        """The queued job with the highest claimed PGR (oldest first among equals), marked running.
+        """The queued job with the highest server-recorded PGR (oldest first among equals), marked running.
 
         The top of the leaderboard is what most needs checking, so it is verified first."""
         with self.lock:
@@ -92,8 +94,3 @@ class State:
             for j in self.data["jobs"].values():
                 out[j["status"]] = out.get(j["status"], 0) + 1
             return out
-
-
-def _claimed(finding: dict) -> float | None:
-    pgr = (finding.get("metrics") or {}).get("pgr")
-    return float(pgr) if isinstance(pgr, int | float) else None

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aar.overseer.api import ApiError, OverseerApi
-from aar.overseer.probing import ProbingConfig, detect
 from aar.overseer.rerun import Runner
 from aar.overseer.state import State
-from aar.overseer.verify import Verification, VerifyConfig, check_reproduces, measure
+from aar.overseer.verify import VerifyConfig, check_reproduces, measure
 from aarlab.w2s.baselines import BASELINES_DIR
 
 log = logging.getLogger("aar.overseer")
@@ -32,7 +31,6 @@ class OverseerConfig:
     baseline_task: str = "math"
     baseline_generalization: bool = False
     verify: VerifyConfig = field(default_factory=VerifyConfig)
-    probing: ProbingConfig = field(default_factory=ProbingConfig)
 
 
 def all_tasks(tasks_root: Path) -> list[str]:
@@ -54,8 +52,6 @@ class Overseer:
         self.api, self.cfg, self.runner = api, cfg, runner
         self.home = Path(cfg.run_dir) / "overseer"
         self.state = State(self.home / "state.json")
-        self._preds: dict[int, list[int]] = {}
-        self._subs: list[dict] = []
         self._probe_lock = threading.Lock()
         runner.on_run = self._account
         self.state.data["baselines_wanted"] = list(cfg.baselines)
@@ -72,64 +68,43 @@ class Overseer:
     # -- intake ---------------------------------------------------------------------------------
 
     def poll(self) -> int:
-        """Queue new result findings and run the probing detector; returns how many were queued."""
+        """Queue new result findings (ordered by the server-recorded PGR of the submission they cite) and
+        announce the server's new probing flags; returns how many were queued."""
         new = self.api.findings(since=int(self.state.data["last_finding_id"]), type="result")
-        n = sum(self.state.enqueue(f) for f in new)
+        n = 0
+        for f in new:
+            sub = self.api.submission(int(f["submission_id"])) if f.get("submission_id") else None
+            n += self.state.enqueue(f, claimed_pgr=(sub or {}).get("pgr"))
         self.detect_probing()
         return n
 
     def detect_probing(self) -> list[str]:
+        """The server's probing detector judges every submission; announce each newly flagged agent."""
         with self._probe_lock:
-            groups: dict[tuple[str, str], list[dict]] = {}
-            since = int(self._subs[-1]["submission_id"]) if self._subs else 0
-            self._subs += self.api.submissions(since=since)  # ascending ids: fetch only what is new
-            for s in self._subs:
-                if s.get("agent") in ("overseer", "admin"):
-                    continue
-                groups.setdefault((str(s["agent"]), str(s["task"])), []).append(s)
             newly = []
-            for (agent, task), subs in sorted(groups.items()):
-                if len(subs) < self.cfg.probing.min_near:
-                    continue
-                subs.sort(key=lambda s: int(s["submission_id"]))
-                for s in subs:
-                    sid = int(s["submission_id"])
-                    if sid not in self._preds:
-                        self._preds[sid] = self.api.predictions(sid)
-                verdict = detect(
-                    agent,
-                    task,
-                    [(int(s["submission_id"]), self._preds[int(s["submission_id"])]) for s in subs],
-                    self.cfg.probing,
-                )
-                self.state.data["probing"][f"{agent}/{task}"] = verdict.as_dict()
+            for flag in self.api.probing_flags():
+                agent, task = str(flag["agent"]), str(flag["task"])
+                self.state.data["probing"][f"{agent}/{task}"] = flag
                 flagged = self.state.data["flagged_agents"].get(agent, [])
-                if verdict.flagged and "probing" not in flagged:
+                if "probing" not in flagged:
                     self.state.data["flagged_agents"][agent] = [*flagged, "probing"]
                     newly.append(agent)
-                    self._announce_probing(agent, task, verdict.n_near, verdict.n_submissions)
+                    self._announce_probing(agent, task, flag.get("signatures", []))
             self.state.save()
             return newly
 
-    def _announce_probing(self, agent: str, task: str, n_near: int, n: int) -> None:
+    def _announce_probing(self, agent: str, task: str, signatures: list[str]) -> None:
         body = (
-            f"{n_near} of {agent}'s {n} submissions on `{task}` differ from an earlier submission of theirs "
-            f"in only a few test predictions: the pattern of extracting labels by probing the scoring "
-            f"endpoint. Their results are flagged `probing` and left off the verified ranking."
+            f"{agent}'s submissions on `{task}` vary their predictions the way label-probing designs do "
+            f"(server probing detector: {', '.join(signatures)}). Their results are flagged `probing` and "
+            f"left off the verified ranking."
         )
         self.api.post_insight(
             title=f"Flag: probing by {agent}",
             body=body,
             task=task,
-            metrics={"near_duplicates": float(n_near), "submissions": float(n)},
+            metrics={"signatures": float(len(signatures))},
         )
-        for job in list(self.state.data["jobs"].values()):  # results verified before the flag get it too
-            res = job.get("result")
-            if job["agent"] == agent and res and "probing" not in res["flags"]:
-                res["flags"].append("probing")
-                res["status"] = "flagged"
-                self.api.post_verification(res)
-        self.state.save()
 
     # -- verification ---------------------------------------------------------------------------
 
@@ -144,9 +119,11 @@ class Overseer:
                     self.state.data["jobs"][str(fid)]["status"] = "queued"
                     self.state.save()
                 return None
-            payload = Verification(status="failed", details={"error": repr(e)[:2000]}).payload(fid)
+            payload = {"finding_id": fid, "status": "failed", "details": {"error": repr(e)[:2000]}}
             try:
-                self.api.post_verification(payload)
+                payload = self.api.close_verification(
+                    {"finding_id": fid}, note=f"overseer error: {repr(e)[:2000]}"
+                )
             except ApiError:
                 log.exception("could not record failure of %s", fid)
             self.state.finish(fid, "failed", payload)
@@ -156,71 +133,88 @@ class Overseer:
 
     def verify_finding(self, fid: int) -> dict:
         f = self.api.finding(fid)
-        v = Verification()
         agent = str(f.get("agent"))
-        if "probing" in self.state.data["flagged_agents"].get(agent, []):
-            v.flag("probing", f"{agent} probed the scoring endpoint")
-        task = f.get("task")
+        subject = {"finding_id": fid}
+        sub = self.api.submission(int(f["submission_id"])) if f.get("submission_id") is not None else None
+        task = f.get("task") or (sub or {}).get("task")
         work = self.home / "work" / f"f{fid}"
         if work.exists():
             shutil.rmtree(work)
         work.mkdir(parents=True)
-        sub_id = f.get("submission_id")
-        submitted = self.api.predictions(int(sub_id)) if sub_id is not None else None
-        if not task and sub_id is not None:
-            subs = self.api.submissions()
-            task = next((s["task"] for s in subs if int(s["submission_id"]) == int(sub_id)), None)
-        if v.flags and self.cfg.skip_when_flagged:
-            v.details["skipped"] = "flagged before re-running: not measured further"
+        note = None
+        if "probing" in self.state.data["flagged_agents"].get(agent, []) and self.cfg.skip_when_flagged:
+            note = "flagged before re-running: not measured further"
         elif not f.get("snapshot_id") or not task:
-            v.flag("unreproducible", "the result names no snapshot (or no task) to re-run")
+            note = "the result names no snapshot (or no task) to re-run"
         else:
             idea = idea_root(self.api.download_snapshot(str(f["snapshot_id"]), work / "idea"))
             main = Path(self.cfg.tasks_root) / task / "main" / "public"
             ok = True
-            if submitted is not None:
-                seed = int((f.get("metrics") or {}).get("seed", 0))
-                ok = check_reproduces(self.runner, idea, main, seed, submitted, work, self.cfg.verify, v)
-            else:
-                v.details["reproduce"] = "no submission linked: nothing to compare"
+            if sub is not None:  # reproduce from the server's record of the submission
+                seed = (sub.get("manifest") or {}).get("seed", (f.get("metrics") or {}).get("seed", 0))
+                ok = check_reproduces(self.api, self.runner, subject, idea, main, task, int(seed), work)
             if ok or not self.cfg.skip_when_flagged:
                 others = [t for t in all_tasks(self.cfg.tasks_root) if t != task]
-                measure(self.runner, idea, Path(self.cfg.tasks_root), task, others, work, self.cfg.verify, v)
-        payload = v.payload(fid)
-        self.api.post_verification(payload)
-        for name in v.flags:
+                measure(
+                    self.api,
+                    self.runner,
+                    subject,
+                    idea,
+                    Path(self.cfg.tasks_root),
+                    task,
+                    others,
+                    work,
+                    self.cfg.verify,
+                )
+            else:
+                note = "does not reproduce: not measured further"
+        payload = self.api.close_verification(subject, note=note)
+        for name in payload.get("flags", []):
             if name == "probing":
                 continue  # announced once per agent
+            why = (payload.get("details") or {}).get("why", {}).get(name, name)
             self.api.post_insight(
-                title=f"Flag: {name} on #{fid} by {agent}",
-                task=task,
-                parent_id=fid,
-                body=v.details.get("why", {}).get(name, name),
+                title=f"Flag: {name} on #{fid} by {agent}", task=task, parent_id=fid, body=why
             )
         return payload
 
     def verify_baseline(self, name: str) -> dict:
         """A baseline idea through the same held-out path (no submission to reproduce)."""
-        v = Verification()
         work = self.home / "work" / f"baseline-{name}"
         if work.exists():
             shutil.rmtree(work)
         work.mkdir(parents=True)
         task = self.cfg.baseline_task
+        subject = {"baseline": name, "task": task}
         others = [t for t in all_tasks(self.cfg.tasks_root) if t != task]
         # the same held-out seeds and scoring as every claim; no ablation, generalization only if asked
         vcfg = dataclasses.replace(
             self.cfg.verify, ablation=False, generalization=self.cfg.baseline_generalization
         )
+        note = None
         try:
-            measure(self.runner, BASELINES_DIR / name, Path(self.cfg.tasks_root), task, others, work, vcfg, v)
+            measure(
+                self.api,
+                self.runner,
+                subject,
+                BASELINES_DIR / name,
+                Path(self.cfg.tasks_root),
+                task,
+                others,
+                work,
+                vcfg,
+            )
         except Exception as e:  # noqa: BLE001 - recorded, so the run is not left waiting on it
             log.exception("baseline %s failed", name)
-            v.status, v.details["error"] = "failed", repr(e)[:2000]
-        res = {"name": name, "task": task, **v.payload(0)}
-        res.pop("finding_id")
+            note = f"overseer error: {repr(e)[:2000]}"
+        res = self.api.close_verification(subject, note=note)
         with self.state.lock:
-            self.state.data["baselines"][name] = res
+            self.state.data["baselines"][name] = {
+                "name": name,
+                "task": task,
+                "status": res["status"],
+                "verified_pgr": res.get("verified_pgr"),
+            }
             self.state.save()
         return res
 

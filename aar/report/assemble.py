@@ -50,88 +50,98 @@ def pgr_over_time(submissions: Iterable[dict], task: str, start: float | None = 
     return {"agents": agents, "team": team}
 
 
-def leaderboard_rows(
-    findings: list[dict], verifications: dict[int, dict], submissions: dict[int, dict], task: str
-) -> list[dict]:
+def claim_rows(board: list[dict]) -> list[dict]:
+    """The claims of the server's verified leaderboard (its order and judgments), numbered among claims."""
     rows = []
-    for f in findings:
-        if f.get("type") != "result" or (f.get("task") and f.get("task") != task):
+    rank = 0
+    for r in board:
+        if r.get("kind", "claim") != "claim":
             continue
-        v = verifications.get(int(f["id"]), {})
-        sub = submissions.get(int(f["submission_id"])) if f.get("submission_id") is not None else None
+        ranked = r.get("status") == "verified" and r.get("verified_pgr") is not None
+        rank += ranked
         rows.append(
             {
-                "finding_id": f["id"],
-                "agent": agent_of(f),
-                "title": f.get("title", ""),
-                "task": f.get("task") or task,
-                "submission_id": f.get("submission_id"),
-                "snapshot_id": f.get("snapshot_id"),
-                "public_pgr": (sub or {}).get("pgr"),
-                "private_pgr": (sub or {}).get("private_pgr"),
-                "status": v.get("status", "pending"),
-                "verified_pgr": v.get("verified_pgr"),
-                "verified_pgr_se": v.get("verified_pgr_se"),
-                "reproduce_agreement": v.get("reproduce_agreement"),
-                "ablation_pgr": v.get("ablation_pgr"),
-                "generalization": v.get("generalization") or {},
-                "flags": list(v.get("flags") or []),
+                "rank": rank if ranked else None,
+                "finding_id": r.get("finding_id"),
+                "finding_ids": r.get("finding_ids") or [r.get("finding_id")],
+                "agent": agent_of(r),
+                "title": r.get("title", ""),
+                "task": r.get("task"),
+                "submission_id": r.get("submission_id"),
+                "snapshot_id": r.get("snapshot_id"),
+                "public_pgr": r.get("public_pgr"),
+                "private_pgr": r.get("private_pgr"),
+                "status": r.get("status", "pending"),
+                "verified_pgr": r.get("verified_pgr"),
+                "verified_pgr_se": r.get("verified_pgr_se"),
+                "reproduce_agreement": r.get("reproduce_agreement"),
+                "ablation_pgr": r.get("ablation_pgr"),
+                "blank_strong_pgr": r.get("blank_strong_pgr"),
+                "generalization": r.get("generalization") or {},
+                "flags": list(r.get("flags") or []),
+                "labels": list(r.get("labels") or []),
             }
         )
-    ranked = sorted(
-        (r for r in rows if r["status"] == "verified" and not r["flags"] and r["verified_pgr"] is not None),
-        key=lambda r: -r["verified_pgr"],
-    )
-    for i, r in enumerate(ranked, 1):
-        r["rank"] = i
-    rest = sorted(
-        (r for r in rows if "rank" not in r),
-        key=lambda r: (r["verified_pgr"] is None, -(r["verified_pgr"] or 0.0)),
-    )
-    for r in rest:
-        r["rank"] = None
-    return ranked + rest
+    return rows
+
+
+def baseline_rows(baselines: list[dict]) -> list[dict]:
+    """The server's verified baselines (same verification path), best first."""
+    rows = [
+        {
+            "name": b.get("baseline") or b.get("name"),
+            "status": b.get("status"),
+            "verified_pgr": b.get("verified_pgr"),
+            "verified_pgr_se": b.get("verified_pgr_se"),
+            "generalization": b.get("generalization") or {},
+            "labels": list(b.get("labels") or []),
+        }
+        for b in baselines
+        if b.get("verified_pgr") is not None and b.get("status") in (None, "verified", "screened")
+    ]
+    return sorted(rows, key=lambda b: -b["verified_pgr"])
 
 
 def build_report(
     *,
     run_dir: str,
     task: str,
-    findings: list[dict],
-    submissions: list[dict],
-    verifications: list[dict],
+    board: list[dict],
     baselines: list[dict],
+    submissions: list[dict],
     cost: dict,
-    extra_flags: list[dict] | None = None,
+    agent_flags: list[dict] | None = None,
     start: float | None = None,
     not_methods: set[str] | None = None,
 ) -> dict:
-    vmap = {int(v["finding_id"]): v for v in verifications}
-    smap = {
-        int(s.get("submission_id", s.get("id"))): s
-        for s in submissions
-        if s.get("submission_id", s.get("id")) is not None
-    }
-    board = leaderboard_rows(findings, vmap, smap, task)
+    """`board`, `baselines`, `agent_flags`: what the server returns (`GET /api/verified_leaderboard`,
+    `GET /api/verified_baselines`, `GET /api/admin/probing`); nothing here re-judges a result."""
+    claims = claim_rows(board)
     flags = [
         {"agent": r["agent"], "flag": fl, "finding_id": r["finding_id"], "detail": r["title"]}
-        for r in board
+        for r in claims
         for fl in r["flags"]
     ]
-    flags += extra_flags or []
-    base = sorted(
-        (b for b in baselines if b.get("verified_pgr") is not None), key=lambda b: -b["verified_pgr"]
-    )
+    flags += [
+        {
+            "agent": f["agent"],
+            "flag": f.get("flag", "probing"),
+            "finding_id": None,
+            "detail": f"agent-level on {f.get('task')}: {', '.join(f.get('signatures') or [])}",
+        }
+        for f in agent_flags or []
+    ]
+    base = baseline_rows(baselines)
     methods = [b for b in base if b["name"] not in (not_methods or set())]
-    best = next((r for r in board if r["rank"] == 1), None)
+    best = next((r for r in claims if r["rank"] == 1), None)
     data: dict = {
         "run_dir": run_dir,
         "main_task": task,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "leaderboard": board,
+        "leaderboard": claims,
         "baselines": base,
         "best_verified": best,
-        "best_baseline": base[0] if base else None,
+        "best_baseline": methods[0] if methods else None,
         "margin": None,
         "gap_closed": None,
         "pgr_over_time": pgr_over_time(submissions, task, start),

@@ -1,4 +1,4 @@
-"""Gather a run's records for the report: from the server (admin API), the overseer's state and run files."""
+"""Gather a run's records for the report: from the server (admin API) and run files (cost)."""
 
 from __future__ import annotations
 
@@ -69,41 +69,32 @@ def cost(run_dir: Path, submissions: list[dict], overseer_state: dict, threads: 
 
 
 def collect(run_dir: Path, client: AarClient, task: str | None = None, threads: int = 1) -> dict:
+    """The report's records: the verified leaderboard, verified baselines and probing flags as the server
+    returns them; the overseer's state file only for its own accounting (re-run cost, queue)."""
     run_dir = Path(run_dir)
     state_path = run_dir / "overseer" / "state.json"
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
     findings = _pages(client.findings, "id", 1000)
     submissions = _pages(client.submissions, "submission_id", 10_000)
-    verifications = client.verifications(limit=10_000)
     if task is None:
         tasks = [f.get("task") for f in findings if f.get("type") == "result"] or [
             s["task"] for s in submissions
         ]
         task = max(set(tasks), key=tasks.count) if tasks else "math"
-    baselines = [
-        dict(b, name=name)
-        for name, b in sorted(state.get("baselines", {}).items())
-        if b.get("task", task) == task
-    ]
-    extra = [
-        {"agent": agent, "flag": fl, "finding_id": None, "detail": "agent-level"}
-        for agent, fls in sorted(state.get("flagged_agents", {}).items())
-        for fl in fls
-    ]
+    flags = client.probing()
     starts = [to_seconds(s["created_at"]) for s in submissions]
     data = build_report(
         run_dir=str(run_dir),
         task=task,
-        findings=findings,
+        board=client.verified_leaderboard(task),
+        baselines=client.verified_baselines(task),
         submissions=submissions,
-        verifications=verifications,
-        baselines=baselines,
         cost=cost(run_dir, submissions, state, threads),
-        extra_flags=extra,
+        agent_flags=flags,
         start=min(starts) if starts else None,
         not_methods=NOT_A_METHOD,
     )
-    data["overseer"] = {"jobs": _job_counts(state), "probing": state.get("probing", {})}
+    data["overseer"] = {"jobs": _job_counts(state), "probing": flags}
     return data
 
 

@@ -81,7 +81,9 @@ def render_markdown(data: dict) -> str:
             fmt(r.get("reproduce_agreement")),
             fmt(r.get("ablation_pgr")),
             *[fmt((r.get("generalization") or {}).get(t)) for t in gtasks],
+            r.get("status", "pending"),
             ", ".join(r.get("flags") or []) or "–",
+            ", ".join(r.get("labels") or []) or "–",
         ]
         for r in data.get("leaderboard", [])
     ]
@@ -97,7 +99,9 @@ def render_markdown(data: dict) -> str:
                 "reproduce",
                 "shuffled-weak PGR",
                 *[f"PGR {t}" for t in gtasks],
+                "status",
                 "flags",
+                "labels",
             ],
             rows,
         )

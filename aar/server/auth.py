@@ -7,7 +7,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from aar.server.models import Agent, Token
 
@@ -46,8 +47,14 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
-async def principal(request: Request) -> Principal:
-    """FastAPI dependency: the caller, or 401."""
+BEARER = HTTPBearer(auto_error=False, description="an agent's or the admin's token")
+
+
+async def principal(
+    request: Request, _doc: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None
+) -> Principal:
+    """FastAPI dependency: the caller, or 401. (`BEARER` puts the scheme into the OpenAPI document; the
+    token may also come from the `aar_token` cookie, or `?token=` on the event stream.)"""
     token = _bearer(request)
     if not token:
         raise HTTPException(401, "missing bearer token (Authorization: Bearer <token>)")
@@ -67,8 +74,7 @@ async def principal(request: Request) -> Principal:
     return p
 
 
-async def admin(request: Request) -> Principal:
-    p = await principal(request)
+async def admin(request: Request, p: Annotated[Principal, Depends(principal)]) -> Principal:
     if not p.is_admin:
         raise HTTPException(403, "admin token required")
     return p

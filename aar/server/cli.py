@@ -52,7 +52,7 @@ def serve_cmd(
         str | None, typer.Option("--db-url", help="SQLAlchemy URL (default SQLite in RUN_DIR).")
     ] = None,
     budget: Annotated[
-        int, typer.Option("--budget", help="Evaluations per agent per task per UTC day.")
+        int, typer.Option("--budget", help="Evaluations per agent per task for the whole run.", min=0)
     ] = 300,
     log_level: Annotated[str, typer.Option("--log-level")] = "warning",
 ) -> None:
@@ -64,7 +64,7 @@ def serve_cmd(
 
     if no_tcp and no_uds:
         raise typer.BadParameter("--no-tcp and --no-uds together leave nothing to serve on")
-    kwargs: dict = {"run_dir": run_dir, "db_url": db_url, "budget_per_day": budget}
+    kwargs: dict = {"run_dir": run_dir, "db_url": db_url, "budget": budget}
     if tasks_dir is not None:
         kwargs["tasks_dir"] = tasks_dir
     settings = Settings(**kwargs)

@@ -12,7 +12,17 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def normalise_url(url: str) -> str:
+    """`postgresql://` / `postgres://` name no driver; SQLAlchemy would pick psycopg 3, which the project
+    does not ship: use psycopg2 (the `postgres` extra). URLs that name a driver are left alone."""
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg2://" + url[len(bare) :]
+    return url
+
+
 def make_engine(url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
+    url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 

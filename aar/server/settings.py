@@ -13,7 +13,7 @@ class Settings:
     run_dir: Path
     tasks_dir: Path = field(default_factory=lambda: default_tasks_dir("full"))
     db_url: str | None = None  # None: SQLite (WAL) at RUN_DIR/aar.db
-    budget_per_day: int = 300  # evaluations per agent per task per UTC day
+    budget: int = 300  # evaluations per agent per task for the whole run
     max_snapshot_bytes: int = 50 * 1024 * 1024
     max_snapshot_unpacked_bytes: int = 500 * 1024 * 1024
     max_snapshot_members: int = 10_000
@@ -22,6 +22,7 @@ class Settings:
         "NORMAL"  # WAL + NORMAL survives a killed process; FULL also survives power loss
     )
     print_admin_token: bool = True
+    event_buffer: int = 10_000  # recent events kept for clients that resume with Last-Event-ID
 
     def __post_init__(self) -> None:
         self.run_dir = Path(self.run_dir)

@@ -1,4 +1,4 @@
-"""Everything a request handler needs, built once per app: DB, blobs, tasks, events, caches."""
+"""Everything a request handler needs, built once per app: DB, blobs, tasks, events, detector, caches."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +20,10 @@ from aar.server.models import Agent, Submission, Token
 from aar.server.settings import Settings
 from aar.server.tasks import TaskRegistry
 from aar.server.writer import SubmissionWriter
+from aar.tasks.secret import task_secret
+
+if TYPE_CHECKING:
+    from aar.server.probing_service import ProbingService
 
 OVERSEER = "overseer"
 
@@ -35,20 +40,23 @@ class ServerState:
     blobs: BlobStore
     tasks: TaskRegistry
     writer: SubmissionWriter
+    secret: bytes = b""  # the task secret: keys the noise of public figures
     broker: Broker = field(default_factory=Broker)
     token_cache: dict[str, Principal] = field(default_factory=dict)
-    budget_used: dict[tuple[int, str, str], int] = field(default_factory=dict)
+    budget_used: dict[tuple[int, str], int] = field(default_factory=dict)
     budget_lock: threading.Lock = field(default_factory=threading.Lock)
     admin_token: str | None = None  # set only on the first start, when the token is created
+    probing: ProbingService | None = None
 
-    def used_today(self, s: Connection | Session, agent_id: int, task: str, day: str) -> int:
-        key = (agent_id, task, day)
+    def used(self, s: Connection | Session, agent_id: int, task: str) -> int:
+        """Evaluations this agent has spent on this task in the whole run (cached; call under budget_lock)."""
+        key = (agent_id, task)
         used = self.budget_used.get(key)
         if used is None:
             used = (
                 s.scalar(
                     select(func.count(Submission.id)).where(
-                        Submission.agent_id == agent_id, Submission.task == task, Submission.day == day
+                        Submission.agent_id == agent_id, Submission.task == task
                     )
                 )
                 or 0
@@ -58,6 +66,8 @@ class ServerState:
 
 
 def build_state(settings: Settings) -> ServerState:
+    from aar.server.probing_service import ProbingService
+
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url, settings.sqlite_synchronous)
     migrate(engine)
@@ -68,8 +78,11 @@ def build_state(settings: Settings) -> ServerState:
         blobs=LocalBlobStore(settings.blobs_dir),
         tasks=TaskRegistry(settings.tasks_dir),
         writer=SubmissionWriter(engine),
+        secret=task_secret(create=True),
+        broker=Broker(buffer=settings.event_buffer),
     )
     bootstrap(state)
+    state.probing = ProbingService(state)
     return state
 
 

@@ -1,7 +1,9 @@
-"""Task registry: public metadata for everyone, private labels kept in server memory only.
+"""Task registry: public metadata for everyone, private labels of every draw kept in server memory only.
 
-Reads the `<task>/main/{public,private}` layout of docs/contracts.md. Labels never leave this module
-except as aggregate scores (see `scoring.py`).
+Reads the `<task>/<draw>/{public,private}` layout of docs/contracts.md through `aar.tasks.private` (the
+only reader of `private/`). The `main` draw scores agents (public/private halves of `test`); the
+`heldout` draw scores the overseer's re-check runs only. Labels never leave this module except as
+aggregate scores (see `scoring.py`).
 """
 
 from __future__ import annotations
@@ -14,39 +16,73 @@ from pathlib import Path
 
 import numpy as np
 
-SCORED_DRAW = "main"
+from aar.tasks.grade import Baselines, baselines_of
+from aar.tasks.private import labels_for, public_mask_for
+
+MAIN, HELDOUT = "main", "heldout"
+DRAWS = (MAIN, HELDOUT)
+
+
+@dataclass(frozen=True)
+class TaskDraw:
+    task: str
+    draw: str
+    meta: dict
+    base: Baselines  # the fixed baselines in the task's reference_mode
+    labels: dict[str, np.ndarray]  # split -> uint8 labels
+    public_idx: np.ndarray  # indices of the public half of test
+    private_idx: np.ndarray
+
+    @property
+    def n_test(self) -> int:
+        return int(self.labels["test"].size)
 
 
 @dataclass(frozen=True)
 class TaskData:
     name: str
-    meta: dict
-    weak_acc: float
-    strong_acc: float
-    labels: dict[str, np.ndarray]  # split -> uint8 labels
-    public_idx: np.ndarray  # indices of the public half of test
-    private_idx: np.ndarray
+    main: TaskDraw
+    heldout: TaskDraw | None  # imported tasks may have none: they serve agents, not re-checks
+
+    @property
+    def meta(self) -> dict:
+        return self.main.meta
+
+    @property
+    def labels(self) -> dict[str, np.ndarray]:
+        return self.main.labels
+
+    def draw(self, name: str) -> TaskDraw | None:
+        return self.main if name == MAIN else self.heldout if name == HELDOUT else None
 
 
-def load_task(task_dir: Path) -> TaskData:
-    draw = task_dir / SCORED_DRAW
-    meta = json.loads((draw / "public" / "meta.json").read_text())
-    base = meta["baselines"][meta["reference_mode"]]
-    raw = json.loads((draw / "private" / "labels.json").read_text())
-    labels = {split: np.asarray(vals, dtype=np.uint8) for split, vals in raw.items()}
-    mask = np.asarray(json.loads((draw / "private" / "test_public_mask.json").read_text()), dtype=bool)
-    if mask.shape != labels["test"].shape:
+def load_draw(task_dir: Path, draw: str) -> TaskDraw:
+    public = task_dir / draw / "public"
+    meta = json.loads((public / "meta.json").read_text())
+    labels = {split: np.asarray(vals, dtype=np.uint8) for split, vals in labels_for(public).items()}
+    mask = np.asarray(public_mask_for(public), dtype=bool)
+    if "test" not in labels or mask.shape != labels["test"].shape:
         raise ValueError(
-            f"{task_dir}: test_public_mask length {mask.size} != test labels {labels['test'].size}"
+            f"{task_dir}/{draw}: test_public_mask length {mask.size} != test labels "
+            f"{labels.get('test', np.empty(0)).size}"
         )
-    return TaskData(
-        name=task_dir.name,
+    return TaskDraw(
+        task=task_dir.name,
+        draw=draw,
         meta=meta,
-        weak_acc=float(base["weak_acc"]),
-        strong_acc=float(base["strong_acc"]),
+        base=baselines_of(meta),
         labels=labels,
         public_idx=np.flatnonzero(mask),
         private_idx=np.flatnonzero(~mask),
+    )
+
+
+def load_task(task_dir: Path) -> TaskData:
+    heldout = task_dir / HELDOUT / "public" / "meta.json"
+    return TaskData(
+        name=task_dir.name,
+        main=load_draw(task_dir, MAIN),
+        heldout=load_draw(task_dir, HELDOUT) if heldout.exists() else None,
     )
 
 
@@ -67,10 +103,7 @@ class TaskRegistry:
             if not self.root.is_dir():
                 return
             for task_dir in sorted(self.root.iterdir()):
-                if (
-                    task_dir.name in self._tasks
-                    or not (task_dir / SCORED_DRAW / "public" / "meta.json").exists()
-                ):
+                if task_dir.name in self._tasks or not (task_dir / MAIN / "public" / "meta.json").exists():
                     continue
                 try:
                     self._tasks[task_dir.name] = load_task(task_dir)

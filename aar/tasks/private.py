@@ -1,6 +1,6 @@
 """The only reader of `private/` task files (labels, public-half mask).
 
-Trusted code only: the scoring server (through `aar.tasks.grade`) and offline preparation
+Trusted code only: the scoring server (it loads every draw of every task) and offline preparation
 (`aar w2s prepare` / `aar w2s baselines`). Nothing that runs in a sandbox can import it: the
 sandbox mounts `aarlab` alone.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from aar.paths import tasks_dir
-from aarlab.w2s.ceiling import TRUSTED_LABELS_KEY
 from aarlab.w2s.jsonl import read_json
 
 CEILING_PREDICTIONS = "ceiling_predictions.json"  # {mode: {seed: [0/1 ...]}} on the draw's test split
@@ -47,4 +46,6 @@ def ceiling_predictions_for(data_dir: Path) -> dict[str, dict[str, list[int]]] |
 
 def ceiling_config(data_dir: Path) -> dict:
     """Config for the strong_ceiling baseline: the true train_unlabel labels (trusted callers only)."""
+    from aarlab.w2s.ceiling import TRUSTED_LABELS_KEY  # loads torch: not at import (the server imports us)
+
     return {TRUSTED_LABELS_KEY: labels_for(Path(data_dir))["train_unlabel"]}

@@ -33,6 +33,7 @@ class AarClient:
             raise ValueError("AarClient needs a url or a uds (Unix socket path)")
         transport = httpx.HTTPTransport(uds=uds) if uds else None
         self.url, self.uds, self.token = url, uds, token
+        self.last_event_id: str | None = None
         self._http = httpx.Client(
             base_url=(url or "http://aar").rstrip("/"),
             transport=transport,
@@ -114,6 +115,8 @@ class AarClient:
         snapshot_id: str | None = None,
         manifest: dict | None = None,
     ) -> dict:
+        """Score predictions; agents get the public half's accuracy and PGR (keyed noise, 2 decimals).
+        `manifest`: the run's manifest.json (stored with the submission; predictions_sha256 is checked)."""
         body = self._params(task=task, split=split, idea=idea, snapshot_id=snapshot_id, manifest=manifest)
         tolist = getattr(predictions, "tolist", None)  # numpy arrays
         body["predictions"] = list(map(int, tolist() if tolist else predictions))
@@ -155,33 +158,87 @@ class AarClient:
     def leaderboard(self, task: str | None = None) -> list[dict]:
         return self._json("GET", "/api/leaderboard", params=self._params(task=task))
 
-    # overseer
-    def post_verification(self, **fields: Any) -> dict:
-        """Admin: record an overseer verification of a finding."""
-        return self._json("POST", "/api/admin/verifications", json=fields)
+    # verification (the server scores and judges; the overseer hands it re-run predictions)
+    def post_recheck(
+        self,
+        subject: dict,
+        kind: str,
+        task: str,
+        draw: str,
+        seed: int = 0,
+        predictions: Sequence[int] | None = None,
+        error: str | None = None,
+        manifest: dict | None = None,
+        seconds: float | None = None,
+    ) -> dict:
+        """Admin: record one re-check run of `subject` ({"finding_id": N} or {"baseline": name, "task": t});
+        returns {"recheck_id", "accuracy", "pgr", "n", "agreement"} (scored on the whole test split)."""
+        body: dict[str, Any] = self._params(
+            subject=subject,
+            kind=kind,
+            task=task,
+            draw=draw,
+            seed=seed,
+            error=error,
+            manifest=manifest,
+            seconds=seconds,
+        )
+        if predictions is not None:
+            tolist = getattr(predictions, "tolist", None)
+            body["predictions"] = list(map(int, tolist() if tolist else predictions))
+        return self._json("POST", "/api/admin/rechecks", content=to_json(body), headers=JSON_HEADERS)
+
+    def rechecks(self, **filters: Any) -> list[dict]:
+        """Admin: recorded re-check runs (`finding_id=` or `baseline=` and `task=`, `since=`, `limit=`)."""
+        return self._json("GET", "/api/admin/rechecks", params=self._params(**filters))
+
+    def close_verification(self, subject: dict, screened: bool = False, note: str | None = None) -> dict:
+        """Admin: judge `subject` from its re-checks by the server's rules; returns the verification row."""
+        body = self._params(subject=subject, screened=screened, note=note)
+        return self._json("POST", "/api/admin/verifications/close", json=body)
 
     def verifications(self, **filters: Any) -> list[dict]:
         return self._json("GET", "/api/verifications", params=self._params(**filters))
 
+    def verified_leaderboard(self, task: str | None = None) -> list[dict]:
+        return self._json("GET", "/api/verified_leaderboard", params=self._params(task=task))
+
+    def verified_baselines(self, task: str | None = None) -> list[dict]:
+        return self._json("GET", "/api/verified_baselines", params=self._params(task=task))
+
+    def probing(self) -> list[dict]:
+        """Admin: the probing detector's flags (agent, task, signatures, details)."""
+        return self._json("GET", "/api/admin/probing")
+
     # events
-    def events(self, timeout: float | None = None) -> Iterator[tuple[str, dict]]:
-        """Yield `(event, data)` from the server-sent event stream (blocks; stop by breaking out)."""
+    def events(
+        self, timeout: float | None = None, last_event_id: str | None = None
+    ) -> Iterator[tuple[str, dict]]:
+        """Yield `(event, data)` from the server-sent event stream (blocks; stop by breaking out).
+
+        `self.last_event_id` follows the stream; pass it back as `last_event_id` after a reconnect to get
+        what was missed (or a `reset` event: refetch over REST)."""
+        headers = {"Last-Event-ID": last_event_id} if last_event_id else None
         try:
-            with self._http.stream("GET", "/api/events", timeout=timeout) as resp:
+            with self._http.stream("GET", "/api/events", timeout=timeout, headers=headers) as resp:
                 if resp.status_code >= 400:
                     resp.read()
                     raise AarClientError(resp.status_code, resp.text)
-                event, data = "message", []
+                event, data, ev_id = "message", [], None
                 for line in resp.iter_lines():
                     if line.startswith(":"):
                         continue
                     if not line:
+                        if ev_id is not None:
+                            self.last_event_id = ev_id
                         if data:
                             yield event, json.loads("\n".join(data))
-                        event, data = "message", []
+                        event, data, ev_id = "message", [], None
                     elif line.startswith("event:"):
                         event = line[6:].strip()
                     elif line.startswith("data:"):
                         data.append(line[5:].strip())
+                    elif line.startswith("id:"):
+                        ev_id = line[3:].strip()
         except httpx.HTTPError as exc:
             raise AarClientError(0, f"event stream failed: {exc}") from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc]:
     alice = srv.client(admin.create_agent("alice")["token"])
     bob = srv.client(admin.create_agent("bob")["token"])
     labels, _ = read_labels(tasks, "math")
+    heldout = json.loads((tasks / "math" / "heldout" / "private" / "labels.json").read_text())["test"]
     idea = tmp_path_factory.mktemp("idea")
     (idea / "run.py").write_text("def main(ctx):\n    pass\n")
     for k, c in enumerate((alice, bob)):
@@ -49,14 +51,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc]:
         c.post_finding(
             type="hypothesis", title=f"hypothesis {k}", body="maybe more rounds", parent_id=f["id"]
         )
-        admin.post_verification(
-            finding_id=f["id"],
-            status="verified" if k == 0 else "flagged",
-            verified_pgr=0.5 + 0.1 * k,
-            verified_pgr_se=0.02,
-            flags=[] if k == 0 else ["probing"],
-            generalization={"code": 0.3},
-        )
+        # the server judges: alice's re-run reproduces, bob's does not
+        subject = {"finding_id": f["id"]}
+        admin.post_recheck(subject, "reproduce", "math", "main", 0, predictions=preds if k == 0 else labels)
+        held = [y if i % (3 + k) else 1 - y for i, y in enumerate(heldout)]
+        admin.post_recheck(subject, "heldout", "math", "heldout", 0, predictions=held)
+        admin.close_verification(subject)
     audit = srv.run_dir / "agents" / "alice" / "audit.jsonl"
     audit.parent.mkdir(parents=True)
     audit.write_text(
@@ -85,10 +85,10 @@ def test_dashboard_live_and_filters(live: ServerProc) -> None:
         expect(rows).to_have_count(2)
         expect(rows.nth(0)).to_contain_text("alice")
         expect(rows.nth(0).locator("td").first).to_have_text("1")
-        expect(page.locator("#leaderboard tbody tr.unranked")).to_contain_text("probing")
+        expect(page.locator("#leaderboard tbody tr.unranked")).to_contain_text("unreproducible")
         expect(page.locator("#agents tbody tr")).to_have_count(3)  # alice, bob + the built-in overseer
         expect(page.locator('#agents tr[data-agent="alice"]')).to_contain_text("run_sweep.py")
-        expect(page.locator('#agents tr[data-agent="alice"]')).to_contain_text("999/1000 today")
+        expect(page.locator('#agents tr[data-agent="alice"]')).to_contain_text("999/1000 on math")
         expect(page.locator("#plot svg path.team")).to_have_count(1)
         expect(page.locator("#conn")).to_have_text("live")
         # threads: the hypothesis is a reply nested under its result

@@ -1,7 +1,7 @@
 import json
 from pathlib import Path
 
-from aar.overseer.scoring import agreement, shuffled_copy
+from aar.overseer.scoring import shuffled_copy
 from aar.overseer.state import State
 
 
@@ -34,12 +34,11 @@ def test_shuffled_copy_permutes_weak_labels_only(tmp_path: Path) -> None:
     assert sorted(got) == probs and got != probs
     assert json.loads((src / "weak" / "seed0.json").read_text())["train_unlabel"] == probs
     assert (dst / "meta.json").exists()
-    assert agreement([0, 1, 1, 0], [0, 1, 0, 0]) == 0.75
 
 
-def test_highest_claimed_pgr_is_verified_first(tmp_path: Path) -> None:
+def test_highest_server_recorded_pgr_is_verified_first(tmp_path: Path) -> None:
     st = State(tmp_path / "state.json")
-    st.enqueue({"id": 1, "metrics": {"pgr": 0.2}})
-    st.enqueue({"id": 2, "metrics": {"pgr": 0.7}})
-    st.enqueue({"id": 3})
-    assert [st.take()["finding_id"] for _ in range(3)] == [2, 1, 3]  # type: ignore[index]
+    st.enqueue({"id": 1, "metrics": {"pgr": 0.2}}, claimed_pgr=0.5)
+    st.enqueue({"id": 2, "metrics": {"pgr": 99.0}}, claimed_pgr=0.3)  # what the agent wrote is ignored
+    st.enqueue({"id": 3, "metrics": {"pgr": 0.9}})
+    assert [st.take()["finding_id"] for _ in range(3)] == [1, 2, 3]  # type: ignore[index]

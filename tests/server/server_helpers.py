@@ -27,7 +27,17 @@ class Team:
     b: AarClient
 
 
-def write_task(root: Path, name: str, n_test: int, seed: int, weak: float = 0.6, strong: float = 0.9) -> None:
+def write_task(
+    root: Path,
+    name: str,
+    n_test: int,
+    seed: int,
+    weak: float = 0.6,
+    strong: float = 0.9,
+    n_public: int | None = None,
+) -> None:
+    """Both draws of a task in the contract layout; `n_public` items of test form the public half (else
+    about half)."""
     rng = random.Random(seed)
     words = ["alpha", "beta", "gamma", "delta", "omega", "sigma", "theta", "kappa"]
 
@@ -72,7 +82,11 @@ def write_task(root: Path, name: str, n_test: int, seed: int, weak: float = 0.6,
         (pub / "meta.json").write_text(json.dumps(meta))
         (prv / "labels.json").write_text(json.dumps({k: labels[k] for k in ("train_unlabel", "test")}))
         mask_rng = random.Random(seed + 1000)
-        mask = [mask_rng.random() < 0.5 for _ in range(n_test)]
+        if n_public is None:
+            mask = [mask_rng.random() < 0.5 for _ in range(n_test)]
+        else:
+            public = set(mask_rng.sample(range(n_test), n_public))
+            mask = [i in public for i in range(n_test)]
         (prv / "test_public_mask.json").write_text(json.dumps(mask))
 
 
@@ -157,3 +171,25 @@ class ServerProc:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+SEARCH_CASES = [  # (query, titles that must match): stemming, no stop words, every word required
+    ("searching", ["Searches that rank", "The searched ranking"]),
+    ("rank search", ["Searches that rank", "The searched ranking"]),
+    ("the", ["The searched ranking", "of the filters"]),
+    ("filtering", ["of the filters", "Filter-based über-rounds"]),
+    ("über round", ["Filter-based über-rounds"]),
+    ("uber", []),
+    ("snake_case", ["snake_case names"]),
+    ("rank zebra", []),
+]
+
+
+def check_search(client: AarClient) -> None:
+    """The forum search rule on whatever database the server runs (same answers on every one)."""
+    tag = f"srch{random.Random().randrange(10**9)}"
+    titles = sorted({t for _, ts in SEARCH_CASES for t in ts})
+    ids = {t: client.post_finding(type="insight", title=t, body=tag)["id"] for t in titles}
+    for query, want in SEARCH_CASES:
+        got = [f["id"] for f in client.findings(q=f"{query} {tag}", limit=1000)]
+        assert got == sorted(ids[t] for t in want), (query, got, want)

@@ -32,8 +32,9 @@ json_values = st.recursive(
 )
 
 
-def counts(team: Team) -> tuple[int, int, int, int]:
+def counts(team: Team) -> tuple[int, ...]:
     return (
+        len(team.admin.rechecks(limit=10_000)),
         len(team.admin.submissions(limit=10_000)),
         len(team.admin.findings(limit=1000)),
         len(team.admin.snapshots(limit=10_000)),
@@ -244,15 +245,187 @@ def test_missing_or_wrong_token(raw: httpx.Client, header: str | None) -> None:
 
 @SETTINGS
 @given(value=json_values)
-def test_bad_verifications(raw: httpx.Client, team: Team, value: object) -> None:
+def test_bad_rechecks_and_closes(raw: httpx.Client, team: Team, value: object) -> None:
     headers = {"Authorization": f"Bearer {team.admin.token}"}
-    body = {"finding_id": value, "status": "verified"}
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        body["finding_id"] = 10**12
-    refused(raw.post("/api/admin/verifications", json=body, headers=headers))
+    good = {
+        "subject": {"finding_id": 10**12},
+        "kind": "heldout",
+        "task": "alpha",
+        "draw": "heldout",
+        "seed": 0,
+        "predictions": [0] * N_TEST,
+    }
+    for key in ("subject", "kind", "task", "draw", "seed", "predictions", "error", "manifest", "seconds"):
+        body = dict(good, **{key: value})
+        refused(raw.post("/api/admin/rechecks", json=body, headers=headers))
+    refused(raw.post("/api/admin/verifications/close", json={"subject": value}, headers=headers))
     refused(
-        raw.post("/api/admin/verifications", json={"finding_id": 10**12, "status": value}, headers=headers)
+        raw.post(
+            "/api/admin/verifications/close",
+            json={"subject": {"baseline": "weak", "task": "nope"}, "screened": value},
+            headers=headers,
+        )
     )
+
+
+BASELINE = {"baseline": "vanilla_w2s", "task": "alpha"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"kind": "heldout", "task": "alpha", "draw": "heldout", "predictions": [0] * (N_TEST + 1)},
+        {"kind": "heldout", "task": "alpha", "draw": "heldout", "predictions": [0] * N_TEST, "error": "x"},
+        {"kind": "heldout", "task": "alpha", "draw": "heldout"},
+        {"kind": "heldout", "task": "alpha", "draw": "main", "predictions": [0] * N_TEST},
+        {"kind": "reproduce", "task": "alpha", "draw": "main", "predictions": [0] * N_TEST},
+        {"kind": "generalization", "task": "alpha", "draw": "heldout", "predictions": [0] * N_TEST},
+        {"kind": "heldout", "task": "beta", "draw": "heldout", "predictions": [0] * N_TEST},
+        {"kind": "heldout", "task": "nope", "draw": "heldout", "predictions": [0] * N_TEST},
+        {"kind": "heldout", "task": "alpha", "draw": "heldout", "seed": 2**40, "predictions": [0] * N_TEST},
+        {
+            "kind": "heldout",
+            "task": "alpha",
+            "draw": "heldout",
+            "seconds": 10**400,
+            "predictions": [0] * N_TEST,
+        },
+        {"kind": "heldout", "task": "alpha", "draw": "heldout", "seconds": -1, "predictions": [0] * N_TEST},
+        {
+            "kind": "heldout",
+            "task": "alpha",
+            "draw": "heldout",
+            "predictions": [0] * N_TEST,
+            "manifest": {"predictions_sha256": "0" * 64},
+        },
+        {
+            "kind": "heldout",
+            "task": "alpha",
+            "draw": "heldout",
+            "predictions": [0] * N_TEST,
+            "manifest": {"seed": 10**400},
+        },
+        {
+            "kind": "heldout",
+            "task": "alpha",
+            "draw": "heldout",
+            "predictions": [0] * N_TEST,
+            "manifest": {"x" * 65: 1},
+        },
+        {
+            "kind": "heldout",
+            "task": "alpha",
+            "draw": "heldout",
+            "predictions": [0] * N_TEST,
+            "manifest": {f"k{i}": i for i in range(40)},
+        },
+        {
+            "kind": "heldout",
+            "task": "alpha",
+            "draw": "heldout",
+            "predictions": [0] * N_TEST,
+            "manifest": {"extra": [[[[1]]]]},
+        },
+    ],
+)
+def test_bad_baseline_rechecks(raw: httpx.Client, team: Team, body: dict) -> None:
+    headers = {"Authorization": f"Bearer {team.admin.token}"}
+    refused(raw.post("/api/admin/rechecks", json={"subject": BASELINE, **body}, headers=headers), 404, 422)
+
+
+def test_recheck_on_a_missing_draw_is_refused(tmp_path, task_root) -> None:  # noqa: ANN001
+    import shutil
+
+    from server_helpers import ServerProc
+
+    tasks = tmp_path / "tasks"
+    shutil.copytree(task_root / "alpha" / "main", tasks / "imported" / "main")
+    srv = ServerProc(tmp_path / "run", tasks, ["--no-uds"]).start()
+    try:
+        admin = srv.client()
+        assert admin.task("imported")["task"] == "alpha"  # an imported task still serves agents
+        resp = httpx.post(
+            srv.url + "/api/admin/rechecks",
+            headers={"Authorization": f"Bearer {admin.token}"},
+            json={
+                "subject": {"baseline": "weak", "task": "imported"},
+                "kind": "heldout",
+                "task": "imported",
+                "draw": "heldout",
+                "predictions": [0] * N_TEST,
+            },
+        )
+        assert resp.status_code == 422 and "no 'heldout' draw" in resp.json()["detail"]
+    finally:
+        srv.stop()
+
+
+@pytest.mark.parametrize(
+    "metrics",
+    [
+        '{"x": ' + "9" * 400 + "}",
+        '{"x": -' + "9" * 400 + "}",
+        '{"x": 1e308}',
+        '{"x": 1e400}',
+        '{"x": true}',
+        '{"x": [1]}',
+        '{"x": {"y": 1}}',
+        "[" * 600 + "]" * 600,
+    ],
+)
+def test_huge_or_deep_metrics(raw: httpx.Client, metrics: str) -> None:
+    body = '{"type": "insight", "title": "t", "body": "b", "metrics": ' + metrics + "}"
+    refused(raw.post("/api/findings", content=body, headers={"Content-Type": "application/json"}), 422)
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        '"not an object"',
+        '{"seed": ' + "9" * 400 + "}",
+        '{"seed": -1}',
+        '{"data_hash": "abc"}',
+        '{"mode": "' + "m" * 5000 + '"}',
+        '{"other": "' + "o" * 5000 + '"}',
+        '{"other": 1e999}',
+        '{"deep": ' + "[" * 300 + "]" * 300 + "}",
+    ],
+)
+def test_bad_manifests(raw: httpx.Client, manifest: str) -> None:
+    preds = ",".join(["0"] * N_TEST)
+    body = f'{{"task": "alpha", "predictions": [{preds}], "manifest": {manifest}}}'
+    refused(raw.post("/api/evaluate", content=body, headers={"Content-Type": "application/json"}), 422)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "x" * 5000 + ".js",
+        "a" * 255 + ".css",
+        "%00.js",
+        "..%2f..%2fetc%2fpasswd",
+        "dashboard.js%00",
+        "\u2603" * 2000,
+    ],
+)
+def test_long_or_odd_static_names(server: ServerProc, name: str) -> None:
+    resp = httpx.get(server.url + "/dashboard/static/" + name)
+    assert resp.status_code == 404, (name[:40], resp.status_code)
+
+
+@SETTINGS
+@given(name=st.text(min_size=1, max_size=6000))
+def test_static_names_never_500(server: ServerProc, name: str) -> None:
+    resp = httpx.get(server.url + "/dashboard/static/" + quote(name, safe=""))
+    assert resp.status_code < 500, (name[:40], resp.status_code)
+
+
+def test_long_last_event_id(server: ServerProc, team: Team) -> None:
+    resp = httpx.get(
+        server.url + "/api/events",
+        headers={"Authorization": f"Bearer {team.a.token}", "Last-Event-ID": "9" * 5000},
+    )
+    assert resp.status_code == 422
 
 
 def test_nan_is_never_a_score(team: Team) -> None:
@@ -269,6 +442,10 @@ def test_nan_is_never_a_score(team: Team) -> None:
             "/api/snapshots",
             "/api/leaderboard",
             "/api/verifications",
+            "/api/verified_leaderboard",
+            "/api/verified_baselines",
+            "/api/admin/probing",
+            "/api/admin/rechecks",
             "/api/findings/{x}",
             "/api/admin/submissions/{x}/predictions",
             "/api/tasks/{x}",
@@ -277,7 +454,9 @@ def test_nan_is_never_a_score(team: Team) -> None:
     ),
     params=st.dictionaries(
         st.sampled_from(["since", "limit", "type", "agent", "q", "task", "parent_id", "finding_id"]),
-        st.one_of(st.integers(-(2**80), 2**80).map(str), st.text(max_size=20)),
+        st.one_of(
+            st.integers(-(2**80), 2**80).map(str), st.text(max_size=20), st.text(min_size=900, max_size=3000)
+        ),
         max_size=4,
     ),
     x=st.one_of(st.integers(-(2**80), 2**80).map(str), st.text(min_size=1, max_size=20)),

@@ -41,7 +41,11 @@ def test_agent_cannot_use_admin_routes(team: Team) -> None:
         lambda: team.a.create_agent("sneaky"),
         lambda: team.a.agent_token("agent-b"),
         lambda: team.a.submission_predictions(1),
-        lambda: team.a.post_verification(finding_id=1, status="verified"),
+        lambda: team.a.post_recheck(
+            {"finding_id": 1}, "heldout", "alpha", "heldout", 0, predictions=[0] * N_TEST
+        ),
+        lambda: team.a.close_verification({"finding_id": 1}),
+        lambda: team.a.probing(),
     ]
     for call in calls:
         with pytest.raises(AarClientError) as err:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from server_helpers import N_TEST, ServerProc
+from server_helpers import N_TEST, ServerProc, check_search
 from server_pg import PgCluster
 
 
@@ -19,7 +19,8 @@ def test_server_on_postgresql(tmp_path: Path, task_root: Path) -> None:
         url = cluster.start()
     except RuntimeError as exc:
         pytest.fail(f"cannot start a throwaway PostgreSQL cluster: {exc}")
-    srv = ServerProc(tmp_path / "run", task_root, ["--db-url", url, "--no-uds"])
+    bare = url.replace("postgresql+psycopg2://", "postgresql://")  # no driver named: psycopg2 is used
+    srv = ServerProc(tmp_path / "run", task_root, ["--db-url", bare, "--no-uds"])
     try:
         srv.start()
         admin = srv.client()
@@ -30,6 +31,9 @@ def test_server_on_postgresql(tmp_path: Path, task_root: Path) -> None:
         sid = a.upload_snapshot(idea)
         sub = a.evaluate("alpha", [1] * N_TEST, idea="pg-idea", snapshot_id=sid)
         assert sub["remaining_budget"] == 299
+        manifest = {"seed": 0, "mode": "probe", "data_hash": "a" * 64}
+        sub2 = a.evaluate("alpha", [0] * N_TEST, idea="pg-idea", snapshot_id=sid, manifest=manifest)
+        assert a.submissions()[-1]["manifest"] == manifest and sub2["remaining_budget"] == 298
         f = a.post_finding(
             type="result",
             title="Postgres ranking works",
@@ -40,16 +44,30 @@ def test_server_on_postgresql(tmp_path: Path, task_root: Path) -> None:
             submission_id=sub["submission_id"],
         )
         a.post_finding(type="insight", title="unrelated", body="nothing here", parent_id=f["id"])
-        assert [x["id"] for x in a.findings(q="searching")] == [f["id"]]  # english stemming: search/searching
+        assert [x["id"] for x in a.findings(q="searching")] == [f["id"]]  # stemming: search/searching
         assert [x["id"] for x in a.findings(q="ranking postgres")] == [f["id"]]
-        admin.post_verification(finding_id=f["id"], status="verified", verified_pgr=0.12, flags=[])
+        check_search(a)  # the same rule and answers as on SQLite (test_api.py::test_search_rule)
+        subject = {"finding_id": f["id"]}
+        admin.post_recheck(subject, "reproduce", "alpha", "main", 0, predictions=[1] * N_TEST)
+        h = admin.post_recheck(subject, "heldout", "alpha", "heldout", 0, predictions=[1] * N_TEST)
+        v = admin.close_verification(subject)
+        assert v["status"] == "verified" and v["verified_pgr"] == pytest.approx(h["pgr"])
+        admin.post_recheck(
+            {"baseline": "weak", "task": "alpha"}, "heldout", "alpha", "heldout", 0, predictions=[0] * N_TEST
+        )
+        admin.close_verification({"baseline": "weak", "task": "alpha"})
+        assert [r["baseline"] for r in a.verified_baselines("alpha")] == ["weak"]
         row = admin.leaderboard("alpha")[0]
-        assert row["finding_id"] == f["id"] and row["verified_pgr"] == 0.12 and "private_pgr" in row
+        assert row["finding_id"] == f["id"] and row["verified_pgr"] == pytest.approx(h["pgr"])
+        assert "private_pgr" in row
+        assert admin.probing() == []
         srv.stop()
         srv.start()  # migrations are idempotent; data persisted
         admin = srv.client()
         assert admin.submissions()[0]["submission_id"] == sub["submission_id"]
         assert srv.client(a.token).me()["name"] == "pg-agent"
+        assert [x["id"] for x in admin.findings(q="tsvector postgres")] == [f["id"]]
+        assert admin.verifications(finding_id=f["id"])[0]["status"] == "verified"
     finally:
         srv.stop()
         cluster.stop()

@@ -29,6 +29,8 @@ def dashboard(request: Request) -> HTMLResponse:
 
 @router.get("/dashboard/static/{name}")
 def static(name: str) -> FileResponse:
+    if len(name) > 100 or not name.replace(".", "").replace("-", "").replace("_", "").isalnum():
+        raise HTTPException(404, "not found")
     path = (STATIC / name).resolve()
     if path.parent != STATIC.resolve() or path.suffix not in _TYPES or not path.is_file():
         raise HTTPException(404, "not found")
@@ -49,7 +51,7 @@ def _last_line(path: Path, max_bytes: int = 16384) -> dict | None:
 
 @router.get("/dashboard/agents.json")
 def agent_activity(request: Request, _: Annotated[Principal, Depends(principal)]) -> dict:
-    """Per agent: its last tool call (from RUN_DIR/agents/<name>/audit.jsonl) and the daily budget."""
+    """Per agent: its last tool call (from RUN_DIR/agents/<name>/audit.jsonl), and the per-run budget."""
     settings = request.app.state.aar.settings
     out: dict[str, dict] = {}
     root = Path(settings.run_dir) / "agents"
@@ -62,4 +64,4 @@ def agent_activity(request: Request, _: Annotated[Principal, Depends(principal)]
                 "t": rec.get("t"),
                 "ok": rec.get("ok"),
             }
-    return {"agents": out, "budget_per_day": settings.budget_per_day}
+    return {"agents": out, "budget": settings.budget}

@@ -82,13 +82,26 @@ def opt_int(obj: dict[str, Any], key: str) -> int | None:
     return val
 
 
+MAX_NUMBER = 1e15  # bigger numbers in a body are refused (no metric, seed or time needs more)
+
+
+def finite(val: object) -> float | None:
+    """`val` as a float when it is a JSON number of sane size (bools and huge integers are not)."""
+    if type(val) is int:
+        return float(val) if -MAX_NUMBER <= val <= MAX_NUMBER else None
+    if type(val) is float and math.isfinite(val) and abs(val) <= MAX_NUMBER:
+        return val
+    return None
+
+
 def opt_float(obj: dict[str, Any], key: str) -> float | None:
     val = obj.get(key)
     if val is None:
         return None
-    if type(val) not in (int, float) or not math.isfinite(val):
-        raise HTTPException(422, f"'{key}' must be a finite number")
-    return float(val)
+    out = finite(val)
+    if out is None:
+        raise HTTPException(422, f"'{key}' must be a finite number of magnitude at most {MAX_NUMBER:g}")
+    return out
 
 
 def snapshot_id(obj: dict[str, Any], key: str = "snapshot_id") -> str | None:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from aar.server.auth import Admin, Caller, hash_token, new_token
 from aar.server.models import Agent, Token
 from aar.server.routes.common import NAME_RE, iso, opt_str, read_json_object, state_of
+from aar.server.schemas import AgentBody, body_doc
 from aar.server.state import OVERSEER, utcnow
 
 router = APIRouter(prefix="/api")
@@ -31,7 +32,7 @@ def _issue(request: Request, agent: Agent) -> dict:
     return {"agent_id": agent.id, "name": agent.name, "token": token}
 
 
-@router.post("/admin/agents")
+@router.post("/admin/agents", openapi_extra=body_doc(AgentBody))
 async def create_agent(request: Request, _: Admin) -> dict:
     """Create an agent and its first token. For the built-in `overseer` (exists from the start),
     this issues it a fresh token instead of failing."""

@@ -7,9 +7,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from aar.server.auth import Admin, Caller
+from aar.server.manifest import check_predictions, parse_manifest
 from aar.server.models import Agent, Submission
 from aar.server.routes.common import iso, opt_str, read_json_object, snapshot_id, state_of
-from aar.server.scoring import PredictionError, pack, parse_predictions, score, unpack
+from aar.server.schemas import EvaluateBody, body_doc
+from aar.server.scoring import PredictionError, agent_score, pack, parse_predictions, unpack, whole_split
 from aar.server.state import utcnow
 
 router = APIRouter(prefix="/api")
@@ -18,14 +20,17 @@ AGENT_SPLITS = ("test",)
 ADMIN_SPLITS = ("test", "train_unlabel")
 
 
-@router.post("/evaluate")
+@router.post("/evaluate", openapi_extra=body_doc(EvaluateBody))
 async def evaluate(request: Request, who: Caller) -> JSONResponse:
+    """Score predictions on `test` of a task. Agents get the public half's accuracy and PGR (keyed
+    noise, 2 decimals) and spend one evaluation of their per-run budget; the admin gets exact figures."""
     obj = await read_json_object(request)
     st = state_of(request)
     task_name = opt_str(obj, "task", 100, required=True)
     split = obj.get("split", "test")
     idea = opt_str(obj, "idea", 200)
     snap = snapshot_id(obj)
+    manifest = parse_manifest(obj.get("manifest"))
     if not isinstance(split, str):
         raise HTTPException(422, "'split' must be a string")
     task = st.tasks.get(task_name)  # type: ignore[arg-type]
@@ -41,15 +46,23 @@ async def evaluate(request: Request, who: Caller) -> JSONResponse:
         preds = parse_predictions(obj.get("predictions"), int(task.labels[split].size))
     except PredictionError as exc:
         raise HTTPException(422, str(exc)) from None
+    packed, digest = pack(preds)
+    check_predictions(manifest, digest)
     if snap is not None and not st.blobs.exists(snap):
         raise HTTPException(404, f"unknown snapshot {snap!r}: upload it first")
 
-    result = score(task, split, preds)
-    packed, digest = pack(preds)
+    if split == "test":
+        result = agent_score(task.main, preds, st.secret)
+        shown_acc, shown_pgr = result.accuracy, result.pgr
+        exact, prv_acc, prv_pgr = result.exact_accuracy, result.private_accuracy, result.private_pgr
+        if who.is_admin:  # trusted: the exact figures
+            shown_acc, shown_pgr = exact, task.main.base.pgr(exact)
+    else:  # the admin, a whole split
+        whole = whole_split(task.main, split, preds)
+        shown_acc, shown_pgr, exact, prv_acc, prv_pgr = whole.accuracy, whole.pgr, whole.accuracy, None, None
     now = utcnow()
-    day = now.date().isoformat()
-    budget = st.settings.budget_per_day
-    key = (who.agent_id, task.name, day)
+    budget = st.settings.budget
+    key = (who.agent_id, task.name)
     used = 0
     if not who.is_admin:
         # Reserve a budget slot before the first await, so concurrent calls cannot overspend.
@@ -57,12 +70,11 @@ async def evaluate(request: Request, who: Caller) -> JSONResponse:
             used = st.budget_used.get(key)
             if used is None:
                 with st.engine.connect() as conn:
-                    used = st.used_today(conn, *key)
+                    used = st.used(conn, *key)
             if used >= budget:
                 raise HTTPException(
                     429,
-                    f"evaluation budget exhausted for task {task.name!r}: {budget} per day; "
-                    "it resets at 00:00 UTC",
+                    f"evaluation budget exhausted for task {task.name!r}: {budget} per agent for this run",
                 )
             st.budget_used[key] = used + 1
     row = {
@@ -74,11 +86,12 @@ async def evaluate(request: Request, who: Caller) -> JSONResponse:
         "n": int(preds.size),
         "predictions_sha256": digest,
         "predictions_packed": packed,
-        "accuracy": result.accuracy,
-        "pgr": result.pgr,
-        "private_accuracy": result.private_accuracy,
-        "private_pgr": result.private_pgr,
-        "day": day,
+        "accuracy": shown_acc,
+        "pgr": shown_pgr,
+        "exact_accuracy": exact,
+        "private_accuracy": prv_acc,
+        "private_pgr": prv_pgr,
+        "manifest": manifest,
         "created_at": now,
     }
     try:
@@ -88,28 +101,29 @@ async def evaluate(request: Request, who: Caller) -> JSONResponse:
             with st.budget_lock:
                 st.budget_used[key] -= 1
         raise
+    if not who.is_admin and split == "test" and st.probing is not None:
+        st.probing.submit(who.agent_id, task.name, preds, prv_acc)
     remaining = None if who.is_admin else budget - used - 1
+    public = {
+        "submission_id": sub_id,
+        "agent": who.name,
+        "task": task.name,
+        "split": split,
+        "idea": idea,
+        "snapshot_id": snap,
+        "accuracy": shown_acc,
+        "pgr": shown_pgr,
+        "created_at": iso(now),
+    }
     st.broker.publish(
         "submission",
-        {
-            "submission_id": sub_id,
-            "agent": who.name,
-            "task": task.name,
-            "idea": idea,
-            "snapshot_id": snap,
-            "accuracy": result.accuracy,
-            "pgr": result.pgr,
-            "created_at": iso(now),
-        },
+        {**public, "private_accuracy": prv_acc, "private_pgr": prv_pgr},
+        agent_view=public,
+        owner=who.agent_id,
     )
-    out = {
-        "submission_id": sub_id,
-        "accuracy": result.accuracy,
-        "pgr": result.pgr,
-        "remaining_budget": remaining,
-    }
+    out = {"submission_id": sub_id, "accuracy": shown_acc, "pgr": shown_pgr, "remaining_budget": remaining}
     if who.is_admin:
-        out.update(private_accuracy=result.private_accuracy, private_pgr=result.private_pgr)
+        out.update(private_accuracy=prv_acc, private_pgr=prv_pgr)
     return JSONResponse(out)
 
 
@@ -126,10 +140,15 @@ def submission_row(sub: Submission, agent_name: str, private: bool) -> dict:
         "predictions_sha256": sub.predictions_sha256,
         "accuracy": sub.accuracy,
         "pgr": sub.pgr,
+        "manifest": sub.manifest,
         "created_at": iso(sub.created_at),
     }
     if private:
-        row.update(private_accuracy=sub.private_accuracy, private_pgr=sub.private_pgr)
+        row.update(
+            private_accuracy=sub.private_accuracy,
+            private_pgr=sub.private_pgr,
+            exact_accuracy=sub.exact_accuracy,
+        )
     return row
 
 
@@ -137,8 +156,8 @@ def submission_row(sub: Submission, agent_name: str, private: bool) -> dict:
 def submissions(
     request: Request,
     who: Caller,
-    task: str | None = None,
-    agent: str | None = None,
+    task: str | None = Query(None, max_length=100),
+    agent: str | None = Query(None, max_length=100),
     since: int = Query(0, ge=0, le=2**62),
     limit: int = Query(10_000, ge=1, le=10_000),
 ) -> list[dict]:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, func, insert, select
 from starlette.concurrency import run_in_threadpool
 
 from aar.server.auth import Caller
-from aar.server.models import Agent, Finding, Snapshot, Submission
+from aar.server.models import Agent, Finding, FindingTerm, Snapshot, Submission
 from aar.server.routes.common import iso, opt_float, opt_int, opt_str, read_json_object, snapshot_id, state_of
+from aar.server.schemas import FindingBody, body_doc
+from aar.server.search import query_terms, terms
 from aar.server.state import utcnow
 
 router = APIRouter(prefix="/api")
@@ -53,8 +53,10 @@ def _metrics(obj: dict) -> dict[str, float] | None:
     return out
 
 
-@router.post("/findings")
+@router.post("/findings", openapi_extra=body_doc(FindingBody))
 async def post_finding(request: Request, who: Caller) -> dict:
+    """Post a finding as yourself. A `result` cites your own submission and a snapshot (one first
+    uploaded by another agent is accepted, and its verification is flagged `foreign-snapshot`)."""
     obj = await read_json_object(request)
     if "agent" in obj or "agent_id" in obj:
         raise HTTPException(422, "findings are posted as the token's own agent; do not send 'agent'")
@@ -102,6 +104,9 @@ async def post_finding(request: Request, who: Caller) -> dict:
             )
             s.add(f)
             s.flush()
+            words = [{"term": t, "finding_id": f.id} for t in sorted(terms(title or "", body))]
+            if words:
+                s.execute(insert(FindingTerm), words)
             return finding_row(f, who.name)
 
     row = await run_in_threadpool(write)
@@ -109,35 +114,29 @@ async def post_finding(request: Request, who: Caller) -> dict:
     return row
 
 
-WORD_RE = re.compile(r"\w+", re.UNICODE)
-
-
-def _search(q: Select, dialect: str, query: str) -> Select:
-    words = WORD_RE.findall(query)[:32]
+def _search(q: Select, query: str) -> Select:
+    """Findings holding every normalised word of `query` (`aar.server.search`: same on every database)."""
+    words = query_terms(query)
     if not words:
         raise HTTPException(422, "'q' must contain at least one word")
-    if dialect == "sqlite":
-        match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-        return q.where(
-            Finding.id.in_(
-                select(text("rowid")).select_from(text("findings_fts")).where(text("findings_fts MATCH :m"))
-            )
-        ).params(m=match)
-    if dialect == "postgresql":
-        return q.where(text("findings.search @@ plainto_tsquery('english', :m)")).params(m=" ".join(words))
-    like = [Finding.title.ilike(f"%{w}%") | Finding.body.ilike(f"%{w}%") for w in words]
-    return q.where(*like)
+    matching = (
+        select(FindingTerm.finding_id)
+        .where(FindingTerm.term.in_(words))
+        .group_by(FindingTerm.finding_id)
+        .having(func.count() == len(words))
+    )
+    return q.where(Finding.id.in_(matching))
 
 
 @router.get("/findings")
 def findings(
     request: Request,
     _: Caller,
-    type: str | None = None,
-    agent: str | None = None,
+    type: str | None = Query(None, max_length=16),
+    agent: str | None = Query(None, max_length=100),
     since: int = Query(0, ge=0, le=2**62),
     q: str | None = Query(None, max_length=1000),
-    task: str | None = None,
+    task: str | None = Query(None, max_length=100),
     parent_id: int | None = Query(None, ge=1, le=2**62),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[dict]:
@@ -155,7 +154,7 @@ def findings(
     if parent_id is not None:
         stmt = stmt.where(Finding.parent_id == parent_id)
     if q is not None:
-        stmt = _search(stmt, st.engine.dialect.name, q)
+        stmt = _search(stmt, q)
     with st.sessions() as s:
         rows = s.execute(stmt.order_by(Finding.id).limit(limit)).all()
         return [finding_row(f, name) for f, name in rows]

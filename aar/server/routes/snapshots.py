@@ -12,13 +12,17 @@ from starlette.concurrency import run_in_threadpool
 from aar.server.auth import Caller
 from aar.server.models import Agent, Snapshot
 from aar.server.routes.common import SHA256_RE, iso, read_body, state_of
+from aar.server.schemas import raw_body_doc
 from aar.server.state import utcnow
 from aarlab.client.snapshots import UnsafeArchive, check_archive
 
 router = APIRouter(prefix="/api")
 
 
-@router.post("/snapshots")
+@router.post(
+    "/snapshots",
+    openapi_extra=raw_body_doc("application/gzip", "the idea folder as a tar.gz (snapshots.pack)"),
+)
 async def upload(request: Request, who: Caller) -> dict:
     st = state_of(request)
     limit = st.settings.max_snapshot_bytes
@@ -68,7 +72,7 @@ async def upload(request: Request, who: Caller) -> dict:
 def list_snapshots(
     request: Request,
     _: Caller,
-    agent: str | None = None,
+    agent: str | None = Query(None, max_length=100),
     limit: int = Query(1000, ge=1, le=10_000),
 ) -> list[dict]:
     q = select(Snapshot, Agent.name).join(Agent, Agent.id == Snapshot.agent_id)

@@ -101,19 +101,20 @@ async function loadAgents() {
   renderPlot();
 }
 function renderAgents() {
-  const last = {}, evals = {}, today = {}, day = new Date().toISOString().slice(0, 10);
+  // budgets are per agent and task for the whole run: show what is left on the selected task
+  const last = {}, evals = {}, onTask = {};
   for (const s of S.submissions) {
     const a = agentName(s); evals[a] = (evals[a] || 0) + 1; last[a] = "evaluate " + (s.created_at || "");
-    if ((s.created_at || "").startsWith(day)) today[a] = (today[a] || 0) + 1;
+    if (s.task === S.task) onTask[a] = (onTask[a] || 0) + 1;
   }
-  const act = (S.activity && S.activity.agents) || {}, perDay = S.activity && S.activity.budget_per_day;
+  const act = (S.activity && S.activity.agents) || {}, budget = S.activity && S.activity.budget;
   for (const f of S.findings) last[agentName(f)] = `${f.type}: ${f.title} ${f.created_at || ""}`;
   for (const [a, r] of Object.entries(act)) last[a] = r.last_action + (r.t ? " · " + r.t : "");
   $("#agents tbody").innerHTML = S.agents.filter((a) => a.role !== "admin").map((a) => {
     const n = agentName(a);
     return `<tr data-agent="${esc(n)}"><td>${esc(n)}</td><td>${esc(a.state || a.role || "")}</td>
       <td>${esc(a.last_action || last[n] || "–")}</td><td>${evals[n] || 0}</td>
-      <td>${esc(a.remaining_budget ?? (perDay ? Math.max(0, perDay - (today[n] || 0)) + "/" + perDay + " today" : "–"))}</td></tr>`;
+      <td>${esc(a.remaining_budget ?? (budget ? Math.max(0, budget - (onTask[n] || 0)) + "/" + budget + " on " + S.task : "–"))}</td></tr>`;
   }).join("");
 }
 
@@ -178,6 +179,7 @@ function handleEvent(block) {
     if (f && f.id && f.title !== undefined) addFinding(f); else loadFindings();
     if (f && f.type === "insight") loadLeaderboard().catch(() => {});
   } else if (type === "submission") { loadAgents().catch(() => {}); loadLeaderboard().catch(() => {}); }
+  else if (type === "reset") { refresh().catch(() => {}); }
   else if (type === "verification") { loadLeaderboard().catch(() => {}); }
 }
 

@@ -1,0 +1,107 @@
+"""The verification rules (aar.server.verdict), one at a time."""
+
+from __future__ import annotations
+
+import pytest
+
+from aar.server.verdict import Facts, Run, judge
+from aar.tasks.grade import Baselines
+
+BASE = Baselines(weak_acc=0.6, strong_acc=0.9, weak_acc_se=0.01, strong_acc_se=0.01)
+N = 2000
+
+
+def facts(**kw) -> Facts:  # noqa: ANN003
+    return Facts(
+        is_finding=kw.pop("is_finding", True), base=lambda task, draw: (BASE, N), subject_task="math", **kw
+    )
+
+
+def held(pgr: float, seed: int = 0) -> Run:
+    return Run("heldout", "math", "heldout", seed, accuracy=0.6 + 0.3 * pgr, pgr=pgr)
+
+
+def test_verified_with_mean_and_se_over_heldout_runs() -> None:
+    j = judge([held(0.5, 0), held(0.7, 1)], facts())
+    assert j.status == "verified" and j.flags == [] and j.verified_pgr == pytest.approx(0.6)
+    assert j.verified_pgr_se == pytest.approx(0.1) and j.verified_accuracy == pytest.approx(0.78)
+
+
+def test_failed_without_a_successful_heldout_run() -> None:
+    j = judge([Run("heldout", "math", "heldout", 0, error="boom")], facts())
+    assert j.status == "failed" and j.verified_pgr is None and "boom" in j.details["errors"][0]
+
+
+def test_screened() -> None:
+    assert judge([held(0.5)], facts(screened=True)).status == "screened"
+
+
+@pytest.mark.parametrize(
+    ("runs", "flagged"),
+    [
+        ([Run("reproduce", "math", "main", 0, accuracy=0.7, agreement=0.995)], False),
+        ([Run("reproduce", "math", "main", 0, accuracy=0.7, agreement=0.98)], True),
+        ([Run("reproduce", "math", "main", 0, error="crashed")], True),
+        (
+            [
+                Run("reproduce", "math", "main", 0, accuracy=0.7, agreement=1.0),
+                Run("reproduce", "math", "main", 1, accuracy=0.7, agreement=0.9),
+            ],
+            True,
+        ),
+    ],
+)
+def test_unreproducible(runs: list[Run], flagged: bool) -> None:
+    j = judge([*runs, held(0.5)], facts())
+    assert ("unreproducible" in j.flags) is flagged
+    assert j.status == ("flagged" if flagged else "verified")
+
+
+def test_unreproducible_on_other_data_and_flag_beats_failed() -> None:
+    rep = Run("reproduce", "math", "main", 0, accuracy=0.7, agreement=1.0, manifest={"data_hash": "b" * 64})
+    j = judge([rep, held(0.5)], facts(submission_manifest={"data_hash": "a" * 64}))
+    assert j.flags == ["unreproducible"]
+    j = judge([Run("reproduce", "math", "main", 0, error="x")], facts())  # not measured further
+    assert j.status == "flagged"
+
+
+def test_teacher_independent_is_a_label_not_a_flag() -> None:
+    abl = Run("shuffled_weak", "math", "heldout", 0, accuracy=0.74, pgr=0.45)
+    j = judge([held(0.5), abl], facts())
+    assert j.labels == ["teacher-independent"] and j.flags == [] and j.status == "verified"
+    assert j.ablation_pgr == pytest.approx(0.45)
+    far = Run("shuffled_weak", "math", "heldout", 0, accuracy=0.6, pgr=0.0)
+    assert judge([held(0.5), far], facts()).labels == []
+
+
+def test_solver() -> None:
+    margin = max(0.05, 2 * (0.6 * 0.4 / N) ** 0.5)
+    blank = Run("blank_strong", "math", "heldout", 0, accuracy=0.6 + margin + 0.01, pgr=0.2)
+    j = judge([held(0.5), blank], facts())
+    assert j.flags == ["solver"] and j.status == "flagged" and j.blank_strong_pgr == pytest.approx(0.2)
+    ok = Run("blank_strong", "math", "heldout", 0, accuracy=0.6 + margin - 0.01, pgr=0.1)
+    assert judge([held(0.5), ok], facts()).flags == []
+
+
+def test_above_ceiling() -> None:
+    limit = 0.9 + 3 * (0.9 * 0.1 / N) ** 0.5 + 0.01
+    over = Run("heldout", "math", "heldout", 0, accuracy=limit + 0.005, pgr=1.1)
+    assert judge([over], facts()).flags == ["above-ceiling"]
+    under = Run("heldout", "math", "heldout", 0, accuracy=limit - 0.005, pgr=1.0)
+    assert judge([under], facts()).flags == []
+
+
+def test_generalization_probing_and_foreign_snapshot() -> None:
+    gen = [
+        Run("generalization", t, "heldout", 0, accuracy=0.7, pgr=p)
+        for t, p in (("code", 0.2), ("world", 0.4))
+    ]
+    j = judge([held(0.5), *gen], facts(agent_probing=True, foreign_snapshot=True))
+    assert j.generalization == {"code": 0.2, "world": 0.4}
+    assert j.flags == ["probing", "foreign-snapshot"] and j.status == "flagged"
+    assert set(j.details["why"]) == {"probing", "foreign-snapshot"}
+
+
+def test_a_baseline_needs_no_reproduce() -> None:
+    j = judge([held(0.3)], facts(is_finding=False))
+    assert j.status == "verified" and "reproduce" not in j.details
