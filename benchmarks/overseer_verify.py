@@ -20,14 +20,16 @@ from pathlib import Path
 from aar.compute import ComputeQueue
 from aar.overseer.api import OverseerApi
 from aar.overseer.rerun import Runner
-from aar.overseer.verify import VerifyConfig, measure
-from aar.overseer.worker import BASELINES_DIR, all_tasks
+from aar.overseer.verify import Plan, VerifyConfig, full_check, screen
+from aar.overseer.worker import all_tasks, blank_model_for
 from aar.paths import tasks_dir
+from aarlab.w2s.baselines import BASELINES_DIR
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", default="tiny")
+    ap.add_argument("--no-view-cache", action="store_true", help="re-runs compute their own features")
     ap.add_argument("--sandbox", default="bwrap")
     ap.add_argument("--idea", default="vanilla_w2s")
     ap.add_argument("--task", default="math")
@@ -36,7 +38,8 @@ def main() -> None:
     runs: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         runner = Runner(
-            queue=ComputeQueue(Path(tmp) / "q", 1), sandbox=ns.sandbox, on_run=runs.append
+            queue=ComputeQueue(Path(tmp) / "q", 1), sandbox=ns.sandbox, on_run=runs.append,
+            view_cache=not ns.no_view_cache,
         )
         run_dir = Path(tmp) / "run"
         server = subprocess.Popen(
@@ -63,17 +66,10 @@ def main() -> None:
             subject = {"baseline": ns.idea, "task": ns.task}
             t0 = time.time()
             others = [t for t in all_tasks(root) if t != ns.task]
-            measure(
-                api,
-                runner,
-                subject,
-                BASELINES_DIR / ns.idea,
-                root,
-                ns.task,
-                others,
-                Path(tmp) / "work",
-                VerifyConfig(),
-            )
+            plan = Plan(api, runner, subject, BASELINES_DIR / ns.idea, root, ns.task, Path(tmp) / "work",
+                        blank_model=blank_model_for(root))
+            screen(plan, VerifyConfig())
+            full_check(plan, VerifyConfig(), others)
             v = api.close_verification(subject)
             total = time.time() - t0
             api.close()

@@ -7,11 +7,14 @@ from pathlib import Path
 
 from aar.sandbox import Limits, Sandbox, make_sandbox
 from aar.sandbox.layout import TaskView, research_spec, stage_data
+from aar.sandbox.view_cache import fill_view_cache
 
 
 def stage_agent_view(agent_dir: Path, public: Path, sandbox_kind: str) -> TaskView:
-    """Stage the task's public data for one agent (refreshed on every start)."""
-    return stage_data(public, Path(agent_dir) / "view" / "data", neutral_paths=sandbox_kind != "none")
+    """Stage the task's public data and its feature cache for one agent (refreshed on every start)."""
+    view = stage_data(public, Path(agent_dir) / "view" / "data", neutral_paths=sandbox_kind != "none")
+    fill_view_cache(view)
+    return view
 
 
 def open_agent_sandbox(sandbox_kind: str, agent_dir: Path, public: Path, *, socket: Path | None,

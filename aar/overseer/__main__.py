@@ -29,6 +29,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--queue-dir", type=Path, default=None, help="compute queue root (default RUN_DIR/queue)")
     p.add_argument("--seeds", default="", help="held-out seeds (default: the task's, at most 3)")
     p.add_argument("--no-generalization", action="store_true")
+    p.add_argument("--no-screen", action="store_true", help="fully check every claim (no screening)")
+    p.add_argument(
+        "--screen-margin",
+        type=float,
+        default=0.1,
+        help="a claim whose first held-out PGR is within this of the best verified one is fully checked",
+    )
     p.add_argument("--baselines", default="", help="comma-separated baseline ideas to verify the same way")
     p.add_argument("--baseline-task", default="math")
     p.add_argument("--poll", type=float, default=2.0)
@@ -56,6 +63,8 @@ def build(ns: argparse.Namespace) -> Overseer:
         verify=VerifyConfig(
             seeds=tuple(int(s) for s in ns.seeds.split(",") if s) or None,
             generalization=not ns.no_generalization,
+            screen=not ns.no_screen,
+            screen_margin=ns.screen_margin,
         ),
     )
     return Overseer(api, cfg, runner)

@@ -36,34 +36,71 @@ class Runner:
     owner: str = "overseer"
     python: str = sys.executable
     on_run: Callable[[dict], None] | None = None  # told of every run (label, seconds, ...) for accounting
+    view_cache: bool = True  # fill each view's /aar/cache with trusted features (agents' views have it too)
 
-    def run(self, idea_dir: Path, data_dir: Path, seed: int, work: Path, label: str, *,
-            weak: dict[int, list[float]] | None = None, models: dict[str, str] | None = None) -> dict:
+    def run(
+        self,
+        idea_dir: Path,
+        data_dir: Path,
+        seed: int,
+        work: Path,
+        label: str,
+        *,
+        weak: dict[int, list[float]] | None = None,
+        models: dict[str, str] | None = None,
+    ) -> dict:
         """Predictions of the run (`predictions.json`, plus `manifest` when the runner wrote one);
         raises RerunError when the idea fails. `weak` / `models` replace the weak labels / model dirs
         behind the same neutral paths (counterfactual runs)."""
         from aar.sandbox import Limits, make_sandbox
         from aar.sandbox.layout import DATA, WORKSPACE, research_spec, stage_data
+        from aar.sandbox.view_cache import fill_view_cache
 
         run_dir = Path(work).resolve() / label
         if run_dir.exists():
             shutil.rmtree(run_dir)
         workspace = run_dir / "workspace"
         shutil.copytree(Path(idea_dir), workspace / IDEA, symlinks=False)
-        view = stage_data(Path(data_dir), run_dir / "data", weak=weak, models=models,
-                          neutral_paths=self.sandbox != "none")
+        view = stage_data(
+            Path(data_dir), run_dir / "data", weak=weak, models=models, neutral_paths=self.sandbox != "none"
+        )
         with self.queue.slot(self.owner, label) as slot:
-            box = make_sandbox(self.sandbox, research_spec(workspace, view, limits=Limits()),
-                               allow_unsafe=self.sandbox == "none")  # chosen explicitly
+            if self.view_cache:
+                fill_view_cache(view)
+            box = make_sandbox(
+                self.sandbox,
+                research_spec(workspace, view, limits=Limits()),
+                allow_unsafe=self.sandbox == "none",
+            )  # chosen explicitly
             ws = box.inside(WORKSPACE)
-            cmd = " ".join(shlex.quote(str(c)) for c in [
-                self.python, "-m", "aarlab.w2s.run_idea", ws / IDEA, "--data-dir", box.inside(DATA),
-                "--out", ws / OUT, "--seed", seed, "--threads", slot.threads,
-            ])
+            cmd = " ".join(
+                shlex.quote(str(c))
+                for c in [
+                    self.python,
+                    "-m",
+                    "aarlab.w2s.run_idea",
+                    ws / IDEA,
+                    "--data-dir",
+                    box.inside(DATA),
+                    "--out",
+                    ws / OUT,
+                    "--seed",
+                    seed,
+                    "--threads",
+                    slot.threads,
+                ]
+            )
             res = box.run(cmd, timeout=self.timeout, env=dict(slot.env))
         if self.on_run is not None:
-            self.on_run({"label": label, "returncode": res.returncode, "seconds": res.seconds,
-                         "threads": slot.threads, "timed_out": res.timed_out})
+            self.on_run(
+                {
+                    "label": label,
+                    "returncode": res.returncode,
+                    "seconds": res.seconds,
+                    "threads": slot.threads,
+                    "timed_out": res.timed_out,
+                }
+            )
         pred = workspace / OUT / "predictions.json"
         if res.returncode != 0 or not pred.is_file():
             tail = (res.stderr or res.stdout or "")[-800:]

@@ -1,123 +1,135 @@
-"""The checks on one idea: reproduce, held-out runs over seeds, shuffled-weak-label ablation, other tasks.
+"""The checks on one idea: reproduce, held-out runs over seeds, and the counterfactual runs.
 
 The overseer holds no labels: every run's test predictions go to the server (`POST /api/admin/rechecks`),
 which scores them with the one grader; `POST /api/admin/verifications/close` then judges the subject by
 the server's fixed rules (docs/contracts.md, "The grader and the verification record").
+
+Every run is staged the same way (`aar.overseer.rerun`): the held-out run, the run with the weak labels
+shuffled across items (`shuffled_weak`) and the run with the strong model replaced by a same-shape model
+that knows nothing of the task (`blank_strong`) see the same paths, file names and metadata keys.
+
+A claim is screened first (reproduce + one held-out seed); the full check (the other seeds, both
+counterfactuals, generalization) runs only for claims that can still reach the top. Runs other than
+`reproduce` depend only on the snapshot, so they are kept per snapshot and shared by every finding that
+cites it (`Plan.shared`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aar.overseer.api import ApiError, OverseerApi
 from aar.overseer.rerun import RerunError, Runner
-from aar.overseer.scoring import read_meta, shuffled_copy
 
 
 @dataclass(frozen=True)
 class VerifyConfig:
-    seeds: tuple[int, ...] | None = None  # None: the task's seeds from meta.json (at most 3)
+    seeds: tuple[int, ...] | None = None  # held-out seeds of the full check (None: the task's, at most 3)
     generalization: bool = True
-    ablation: bool = True
+    ablation: bool = True  # the shuffled-weak-labels run
+    blank_strong: bool = True  # the knowledge-removed strong model run
+    screen: bool = True  # one held-out seed first; the rest only for claims that can still reach the top
+    screen_margin: float = 0.1  # a screened claim is within this PGR of the best verified one to go on
 
 
-def record(
-    api: OverseerApi,
-    runner: Runner,
-    subject: dict,
-    kind: str,
-    idea: Path,
-    data_dir: Path,
-    task: str,
-    draw: str,
-    seed: int,
-    work: Path,
-    label: str,
-) -> dict:
-    """Run the idea once and hand the server its predictions (or why it failed); the server's answer."""
-    try:
-        preds = runner.run(idea, data_dir, seed, work, label)
-    except RerunError as e:
-        return api.post_recheck(subject=subject, kind=kind, task=task, draw=draw, seed=seed, error=str(e))
-    manifest = api.read_manifest(work / f"out-{label}" / "manifest.json")
-    fields = dict(
-        subject=subject, kind=kind, task=task, draw=draw, seed=seed, predictions=list(preds["test"])
-    )
-    try:
-        return api.post_recheck(**fields, manifest=manifest)
-    except ApiError as e:
-        if e.status != 422 or manifest is None:
-            raise
-        return api.post_recheck(**fields)  # the idea's manifest was malformed: the run still counts
+@dataclass
+class Plan:
+    """One subject's re-checks: where to run them and the runs already recorded for its snapshot."""
+
+    api: OverseerApi
+    runner: Runner
+    subject: dict
+    idea: Path
+    tasks_root: Path
+    task: str
+    work: Path
+    blank_model: Callable[[str], str | None] = lambda task: None  # task -> host dir of its blank strong
+    shared: dict[str, dict] = field(default_factory=dict)  # label -> recorded run (this snapshot's)
+
+    def data(self, task: str, draw: str) -> Path:
+        return self.tasks_root / task / draw / "public"
+
+    def record(
+        self,
+        kind: str,
+        task: str,
+        draw: str,
+        seed: int,
+        label: str,
+        *,
+        weak: dict[int, list[float]] | None = None,
+        models: dict[str, str] | None = None,
+    ) -> dict:
+        """Run once (or reuse this snapshot's run) and hand the server the predictions; its answer."""
+        run = self.shared.get(label)
+        if run is None:
+            try:
+                out = self.runner.run(
+                    self.idea, self.data(task, draw), seed, self.work, label, weak=weak, models=models
+                )
+                run = {"predictions": list(out["test"]), "manifest": out.get("manifest")}
+            except RerunError as e:
+                run = {"error": str(e)}
+            if kind != "reproduce":  # a reproduce run compares with one finding's own submission
+                self.shared[label] = run
+        fields = dict(subject=self.subject, kind=kind, task=task, draw=draw, seed=seed)
+        if "error" in run:
+            return self.api.post_recheck(**fields, error=run["error"])
+        try:
+            return self.api.post_recheck(**fields, predictions=run["predictions"], manifest=run["manifest"])
+        except ApiError as e:
+            if e.status != 422 or run["manifest"] is None:
+                raise
+            return self.api.post_recheck(**fields, predictions=run["predictions"])  # malformed manifest
 
 
-def check_reproduces(
-    api: OverseerApi,
-    runner: Runner,
-    subject: dict,
-    idea: Path,
-    data_dir: Path,
-    task: str,
-    seed: int,
-    work: Path,
-) -> bool:
+def heldout_seeds(plan: Plan, cfg: VerifyConfig) -> list[int]:
+    meta = json.loads((plan.data(plan.task, "heldout") / "meta.json").read_text())
+    return list(cfg.seeds or meta.get("seeds", [0])[:3])
+
+
+def reproduce(plan: Plan, seed: int) -> bool:
     """Re-run on the main draw with the submission's seed; True when it ran and agrees >= 99%."""
-    r = record(
-        api, runner, subject, "reproduce", idea, data_dir, task, "main", seed, work, f"reproduce-s{seed}"
-    )
+    r = plan.record("reproduce", plan.task, "main", seed, f"reproduce-s{seed}")
     return r.get("agreement") is not None and r["agreement"] >= 0.99
 
 
-def measure(
-    api: OverseerApi,
-    runner: Runner,
-    subject: dict,
-    idea: Path,
-    tasks_root: Path,
-    task: str,
-    other_tasks: list[str],
-    work: Path,
-    cfg: VerifyConfig,
-) -> None:
-    """Held-out runs over seeds, the shuffled-weak ablation, and the other tasks' held-out draws."""
-    heldout = tasks_root / task / "heldout" / "public"
-    seeds = list(cfg.seeds or read_meta(heldout).get("seeds", [0])[:3])
-    ok = False
-    for s in seeds:
-        r = record(api, runner, subject, "heldout", idea, heldout, task, "heldout", s, work, f"heldout-s{s}")
-        ok = ok or r.get("accuracy") is not None
-        if not ok:
-            return  # the idea does not run on held-out data: nothing more to measure
+def screen(plan: Plan, cfg: VerifyConfig) -> float | None:
+    """The first held-out seed: its PGR (None when the idea does not run on held-out data)."""
+    s = heldout_seeds(plan, cfg)[0]
+    return plan.record("heldout", plan.task, "heldout", s, f"heldout-s{s}").get("pgr")
+
+
+def shuffled_weak(heldout: Path, rng: random.Random) -> dict[int, list[float]]:
+    """The held-out weak soft labels of every seed, permuted across items (marginals kept, the link between
+    an item and its weak label destroyed). The permutation is drawn fresh: no idea can undo it."""
+    out = {}
+    for path in sorted((heldout / "weak").glob("seed*.json")):
+        doc = json.loads(path.read_text())
+        probs = list(doc["train_unlabel"])
+        rng.shuffle(probs)
+        out[int(doc["seed"])] = probs
+    return out
+
+
+def full_check(plan: Plan, cfg: VerifyConfig, other_tasks: list[str]) -> None:
+    """The remaining held-out seeds, the counterfactual runs and the generalization runs."""
+    seeds = heldout_seeds(plan, cfg)
+    for s in seeds[1:]:
+        plan.record("heldout", plan.task, "heldout", s, f"heldout-s{s}")
+    s0 = seeds[0]
     if cfg.ablation:
-        shuffled = shuffled_copy(heldout, work / "data-shuffled")
-        record(
-            api,
-            runner,
-            subject,
-            "shuffled_weak",
-            idea,
-            shuffled,
-            task,
-            "heldout",
-            seeds[0],
-            work,
-            "shuffled-weak",
-        )
+        weak = shuffled_weak(plan.data(plan.task, "heldout"), random.Random(random.SystemRandom().random()))
+        plan.record("shuffled_weak", plan.task, "heldout", s0, "shuffled-weak", weak=weak)
+    if cfg.blank_strong:
+        blank = plan.blank_model(plan.task)
+        if blank is not None:
+            plan.record("blank_strong", plan.task, "heldout", s0, "blank-strong", models={"strong": blank})
     if cfg.generalization:
         for other in other_tasks:
-            d = tasks_root / other / "heldout" / "public"
-            if d.is_dir():
-                record(
-                    api,
-                    runner,
-                    subject,
-                    "generalization",
-                    idea,
-                    d,
-                    other,
-                    "heldout",
-                    seeds[0],
-                    work,
-                    f"gen-{other}",
-                )
+            if (plan.data(other, "heldout") / "meta.json").is_file():
+                plan.record("generalization", other, "heldout", s0, f"gen-{other}")

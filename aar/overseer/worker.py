@@ -1,11 +1,18 @@
-"""The overseer loop: poll `result` findings, verify each in a fresh sandbox, detect probing, post results."""
+"""The overseer loop: poll `result` findings, verify each in fresh sandboxes, announce flags.
+
+Order: the queue is sorted by the server-recorded public PGR of the submission a result cites (never a
+number the agent wrote). Each claim is screened (reproduce + one held-out seed) and fully checked only
+if it can still reach the top of the verified ranking; a finding that cites a snapshot already checked
+reuses that snapshot's runs and only reproduces its own submission. Baselines go through the same path.
+"""
 
 from __future__ import annotations
 
-import dataclasses
+import json
 import logging
 import shutil
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +20,7 @@ from pathlib import Path
 from aar.overseer.api import ApiError, OverseerApi
 from aar.overseer.rerun import Runner
 from aar.overseer.state import State
-from aar.overseer.verify import VerifyConfig, check_reproduces, measure
+from aar.overseer.verify import Plan, VerifyConfig, full_check, reproduce, screen
 from aarlab.w2s.baselines import BASELINES_DIR
 
 log = logging.getLogger("aar.overseer")
@@ -26,10 +33,8 @@ class OverseerConfig:
     concurrency: int = 1
     poll_interval: float = 2.0
     max_attempts: int = 2
-    skip_when_flagged: bool = True  # a claim that does not reproduce is not measured further
     baselines: list[str] = field(default_factory=list)  # baseline ideas to verify the same way
     baseline_task: str = "math"
-    baseline_generalization: bool = False
     verify: VerifyConfig = field(default_factory=VerifyConfig)
 
 
@@ -47,12 +52,26 @@ def idea_root(folder: Path) -> Path:
     return folder
 
 
+def blank_model_for(tasks_root: Path) -> Callable[[str], str | None]:
+    """task -> host dir of its knowledge-removed strong model (None where the zoo has none: HF models)."""
+    from aar.tasks.zoo.blank import blank_dir, blank_ready
+
+    def lookup(task: str) -> str | None:
+        meta = json.loads((Path(tasks_root) / task / "heldout" / "public" / "meta.json").read_text())
+        size = meta.get("size")
+        return str(blank_dir(task, size)) if size and blank_ready(task, size) else None
+
+    return lookup
+
+
 class Overseer:
     def __init__(self, api: OverseerApi, cfg: OverseerConfig, runner: Runner):
         self.api, self.cfg, self.runner = api, cfg, runner
         self.home = Path(cfg.run_dir) / "overseer"
         self.state = State(self.home / "state.json")
         self._probe_lock = threading.Lock()
+        self._claim_locks: dict[str, threading.Lock] = {}
+        self.blank_model = blank_model_for(cfg.tasks_root)
         runner.on_run = self._account
         self.state.data["baselines_wanted"] = list(cfg.baselines)
         self.state.save()
@@ -106,6 +125,65 @@ class Overseer:
             metrics={"signatures": float(len(signatures))},
         )
 
+    # -- the runs of a snapshot, shared by the findings that cite it ------------------------------
+
+    def _claim_file(self, key: str) -> Path:
+        return self.home / "claims" / f"{key}.json"
+
+    def _shared_runs(self, key: str) -> dict[str, dict]:
+        path = self._claim_file(key)
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def _save_runs(self, key: str, runs: dict[str, dict]) -> None:
+        path = self._claim_file(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(runs))
+        tmp.replace(path)
+
+    def best_verified(self) -> float | None:
+        """The best verified PGR so far (claims and baselines): what a screened claim must come near."""
+        with self.state.lock:
+            pgrs = [
+                j["result"].get("verified_pgr")
+                for j in self.state.data["jobs"].values()
+                if j.get("result") and j["result"].get("status") == "verified"
+            ]
+            pgrs += [
+                b.get("verified_pgr")
+                for b in self.state.data["baselines"].values()
+                if b.get("status") == "verified"
+            ]
+        pgrs = [p for p in pgrs if isinstance(p, int | float)]
+        return max(pgrs) if pgrs else None
+
+    def _check(self, plan: Plan, key: str, seed: int | None, note: str | None = None) -> dict:
+        """Reproduce (when a submission is cited), screen, and run the full check if the claim can still
+        reach the top; close the verification on the server."""
+        cfg = self.cfg.verify
+        with self._claim_locks.setdefault(key, threading.Lock()):
+            plan.shared.update(self._shared_runs(key))
+            screened = False
+            try:
+                if seed is not None and not reproduce(plan, seed):
+                    return self.api.close_verification(
+                        plan.subject, note="does not reproduce: not measured further"
+                    )
+                pgr0 = screen(plan, cfg)
+                best = self.best_verified()
+                if pgr0 is not None and cfg.screen and best is not None and pgr0 < best - cfg.screen_margin:
+                    screened = True
+                    note = (
+                        f"screened: held-out PGR {pgr0:.3f} on one seed, below the best verified "
+                        f"{best:.3f} by more than {cfg.screen_margin}; not checked further"
+                    )
+                elif pgr0 is not None:
+                    others = [t for t in all_tasks(self.cfg.tasks_root) if t != plan.task]
+                    full_check(plan, cfg, others)
+            finally:
+                self._save_runs(key, plan.shared)
+            return self.api.close_verification(plan.subject, screened=screened, note=note)
+
     # -- verification ---------------------------------------------------------------------------
 
     def process(self, job: dict) -> dict | None:
@@ -137,38 +215,30 @@ class Overseer:
         subject = {"finding_id": fid}
         sub = self.api.submission(int(f["submission_id"])) if f.get("submission_id") is not None else None
         task = f.get("task") or (sub or {}).get("task")
-        work = self.home / "work" / f"f{fid}"
-        if work.exists():
-            shutil.rmtree(work)
-        work.mkdir(parents=True)
-        note = None
-        if "probing" in self.state.data["flagged_agents"].get(agent, []) and self.cfg.skip_when_flagged:
-            note = "flagged before re-running: not measured further"
+        if "probing" in self.state.data["flagged_agents"].get(agent, []):
+            payload = self.api.close_verification(subject, note="flagged before re-running: not measured")
         elif not f.get("snapshot_id") or not task:
-            note = "the result names no snapshot (or no task) to re-run"
+            payload = self.api.close_verification(
+                subject, note="the result names no snapshot (or task) to re-run"
+            )
         else:
+            work = self.home / "work" / f"f{fid}"
+            if work.exists():
+                shutil.rmtree(work)
             idea = idea_root(self.api.download_snapshot(str(f["snapshot_id"]), work / "idea"))
-            main = Path(self.cfg.tasks_root) / task / "main" / "public"
-            ok = True
-            if sub is not None:  # reproduce from the server's record of the submission
-                seed = (sub.get("manifest") or {}).get("seed", (f.get("metrics") or {}).get("seed", 0))
-                ok = check_reproduces(self.api, self.runner, subject, idea, main, task, int(seed), work)
-            if ok or not self.cfg.skip_when_flagged:
-                others = [t for t in all_tasks(self.cfg.tasks_root) if t != task]
-                measure(
-                    self.api,
-                    self.runner,
-                    subject,
-                    idea,
-                    Path(self.cfg.tasks_root),
-                    task,
-                    others,
-                    work,
-                    self.cfg.verify,
-                )
-            else:
-                note = "does not reproduce: not measured further"
-        payload = self.api.close_verification(subject, note=note)
+            plan = Plan(
+                self.api,
+                self.runner,
+                subject,
+                idea,
+                Path(self.cfg.tasks_root),
+                task,
+                work,
+                blank_model=self.blank_model,
+            )
+            # reproduce from the server's record of the submission (its manifest), never the finding's text
+            seed = int((sub.get("manifest") or {}).get("seed", 0)) if sub is not None else None
+            payload = self._check(plan, f"{task}-{f['snapshot_id']}", seed)
         for name in payload.get("flags", []):
             if name == "probing":
                 continue  # announced once per agent
@@ -179,35 +249,29 @@ class Overseer:
         return payload
 
     def verify_baseline(self, name: str) -> dict:
-        """A baseline idea through the same held-out path (no submission to reproduce)."""
+        """A baseline idea through the same held-out path (no submission to reproduce, never screened out)."""
+        task = self.cfg.baseline_task
         work = self.home / "work" / f"baseline-{name}"
         if work.exists():
             shutil.rmtree(work)
-        work.mkdir(parents=True)
-        task = self.cfg.baseline_task
-        subject = {"baseline": name, "task": task}
-        others = [t for t in all_tasks(self.cfg.tasks_root) if t != task]
-        # the same held-out seeds and scoring as every claim; no ablation, generalization only if asked
-        vcfg = dataclasses.replace(
-            self.cfg.verify, ablation=False, generalization=self.cfg.baseline_generalization
+        plan = Plan(
+            self.api,
+            self.runner,
+            {"baseline": name, "task": task},
+            BASELINES_DIR / name,
+            Path(self.cfg.tasks_root),
+            task,
+            work,
+            blank_model=self.blank_model,
         )
-        note = None
         try:
-            measure(
-                self.api,
-                self.runner,
-                subject,
-                BASELINES_DIR / name,
-                Path(self.cfg.tasks_root),
-                task,
-                others,
-                work,
-                vcfg,
-            )
+            if screen(plan, self.cfg.verify) is not None:
+                others = [t for t in all_tasks(self.cfg.tasks_root) if t != task]
+                full_check(plan, self.cfg.verify, others)
+            res = self.api.close_verification(plan.subject)
         except Exception as e:  # noqa: BLE001 - recorded, so the run is not left waiting on it
             log.exception("baseline %s failed", name)
-            note = f"overseer error: {repr(e)[:2000]}"
-        res = self.api.close_verification(subject, note=note)
+            res = self.api.close_verification(plan.subject, note=f"overseer error: {repr(e)[:2000]}")
         with self.state.lock:
             self.state.data["baselines"][name] = {
                 "name": name,

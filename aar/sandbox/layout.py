@@ -4,6 +4,8 @@
     /aar/data             a staged public data dir (read-only)
     /aar/models/weak      the weak model (read-only; an HF name needs no mount)
     /aar/models/strong    the strong model (read-only)
+    /aar/cache/features   features and zero-shot outputs of the view's models on its texts, computed by
+                          trusted code (read-only; `aar.sandbox.view_cache`)
     /aar/server.sock      the server (agents only)
 
 The staged data dir is built by `stage_data` from a task's public dir: the same file names and the
@@ -25,6 +27,7 @@ from aar.sandbox.base import Limits, Mount, SandboxSpec
 WORKSPACE = Path("/workspace")
 DATA = Path("/aar/data")
 MODELS = Path("/aar/models")
+CACHE = Path("/aar/cache")
 SOCKET = Path("/aar/server.sock")
 ROLES = ("weak", "strong")
 COPY_LIMIT = 256 * 1024 * 1024  # model dirs up to this size are copied per view (fresh inodes, same mtimes)
@@ -39,8 +42,13 @@ class TaskView:
     data: Path
     models: dict[str, str] = field(default_factory=dict)  # role -> host dir (or an HF model name)
 
+    @property
+    def cache(self) -> Path:
+        """Host folder mounted at /aar/cache (filled by `aar.sandbox.view_cache.fill_view_cache`)."""
+        return self.data.with_name(self.data.name + ".cache")
+
     def mounts(self) -> list[Mount]:
-        out = [Mount(self.data, DATA)]
+        out = [Mount(self.data, DATA), Mount(self.cache, CACHE)]
         for role, model in sorted(self.models.items()):
             if Path(model).is_absolute() and Path(model).exists():  # a missing dir fails when loaded
                 out.append(Mount(Path(model), MODELS / role))
@@ -62,10 +70,11 @@ def stage_data(public: Path, dest: Path, *, weak: dict[int, list[float]] | None 
     host model dirs instead. Returns the view to mount."""
     public, dest = Path(public), Path(dest)
     copies = dest.with_name(dest.name + ".models")
-    for old in (dest, copies):
+    for old in (dest, copies, dest.with_name(dest.name + ".cache")):
         if old.exists():
             shutil.rmtree(old)
     (dest / "weak").mkdir(parents=True)
+    (dest.with_name(dest.name + ".cache") / "features").mkdir(parents=True)
     meta = json.loads((public / "meta.json").read_text())
     host_models = {r: str(m) for r, m in (meta.get("models") or {}).items() if r in ROLES}
     host_models.update(models or {})

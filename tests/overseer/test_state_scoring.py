@@ -1,8 +1,9 @@
 import json
+import random
 from pathlib import Path
 
-from aar.overseer.scoring import shuffled_copy
 from aar.overseer.state import State
+from aar.overseer.verify import shuffled_weak
 
 
 def test_running_jobs_are_requeued_after_a_restart(tmp_path: Path) -> None:
@@ -21,19 +22,18 @@ def test_running_jobs_are_requeued_after_a_restart(tmp_path: Path) -> None:
     assert st2.take()["finding_id"] == 5  # type: ignore[index]
 
 
-def test_shuffled_copy_permutes_weak_labels_only(tmp_path: Path) -> None:
+def test_shuffled_weak_permutes_every_seed(tmp_path: Path) -> None:
     src = tmp_path / "public"
     (src / "weak").mkdir(parents=True)
     probs = [i / 100 for i in range(100)]
-    (src / "weak" / "seed0.json").write_text(
-        json.dumps({"seed": 0, "train_unlabel": probs, "weak_test_acc": 0.6})
-    )
-    (src / "meta.json").write_text("{}")
-    dst = shuffled_copy(src, tmp_path / "shuffled")
-    got = json.loads((dst / "weak" / "seed0.json").read_text())["train_unlabel"]
-    assert sorted(got) == probs and got != probs
+    for seed in (0, 1):
+        (src / "weak" / f"seed{seed}.json").write_text(json.dumps({"seed": seed, "train_unlabel": probs}))
+    got = shuffled_weak(src, random.Random(0))
+    assert sorted(got) == [0, 1]
+    for seed in (0, 1):
+        assert sorted(got[seed]) == probs and got[seed] != probs  # marginals kept, items decoupled
+    assert got[0] != got[1]
     assert json.loads((src / "weak" / "seed0.json").read_text())["train_unlabel"] == probs
-    assert (dst / "meta.json").exists()
 
 
 def test_highest_server_recorded_pgr_is_verified_first(tmp_path: Path) -> None:

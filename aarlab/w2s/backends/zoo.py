@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from aarlab.paths import cache_dir
+from aarlab.paths import cache_dir, feature_cache_dirs
 from aarlab.w2s.backends.base import FinetuneConfig, LossFn, ModelBackend
 from aarlab.w2s.backends.train_loop import train_classifier
 from aarlab.w2s.hfquiet import quiet_hf
@@ -142,25 +142,31 @@ class ZooBackend(ModelBackend):
         self.scorer = _Scorer(self.model, self.tok, self.yes_id, self.no_id)
 
     # ---- probe features -------------------------------------------------------------------
-    def _cache_file(self, texts: Sequence[str], kind: str = "features") -> Path:
+    def cache_name(self, texts: Sequence[str], kind: str = "features") -> str:
+        """The cache file name of (weights, kind, texts): the same wherever the weights are mounted."""
         h = hashlib.sha256()
         h.update(f"v4|{kind}|{_weights_digest(self.path)}".encode())
         for t in texts:
             h.update(t.encode() + b"\0")
-        return cache_dir() / "features" / f"{h.hexdigest()[:32]}.npy"
+        return f"{h.hexdigest()[:32]}.npy"
+
+    def _cache_file(self, texts: Sequence[str], kind: str = "features") -> Path:
+        return cache_dir() / "features" / self.cache_name(texts, kind)
 
     def features(self, texts: Sequence[str]) -> np.ndarray:
         return self._cached(texts, "features", self._features)
 
     def _cached(self, texts: Sequence[str], kind: str,
                 compute: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:
-        """`compute(texts)`, cached on disk per (model, kind, texts) when the cache dir is writable."""
+        """`compute(texts)`, cached on disk per (model, kind, texts): read-only caches first (a research
+        sandbox's /aar/cache), then the writable one, which a miss fills when it can."""
         path = self._cache_file(texts, kind)
-        try:
-            if path.exists():
-                return np.load(path)
-        except (OSError, ValueError):
-            pass
+        for candidate in [*(d / path.name for d in feature_cache_dirs()), path]:
+            try:
+                if candidate.exists():
+                    return np.load(candidate)
+            except (OSError, ValueError):
+                pass
         feats = compute(texts)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
