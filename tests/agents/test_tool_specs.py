@@ -27,7 +27,9 @@ def test_every_property_is_described_and_schemas_are_valid() -> None:
     for spec in SPECS:
         s = spec.input_schema
         assert s["type"] == "object" and s["additionalProperties"] is False, spec.name
-        assert not {"anyOf", "oneOf", "allOf"} & set(s), spec.name  # the Anthropic API refuses root combinators
+        assert not {"anyOf", "oneOf", "allOf"} & set(s), (
+            spec.name
+        )  # the Anthropic API refuses root combinators
         Draft202012Validator.check_schema(s)
         for where, prop in _props(s, spec.name):
             assert prop.get("description", "").strip(), f"{where} has no description"

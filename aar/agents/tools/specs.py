@@ -148,8 +148,10 @@ SPECS: list[ToolSpec] = [
         "List the files under a folder of your workspace or of the task data (default: the workspace root).",
         _obj(
             {
-                "path": _s("Folder to list: relative to the workspace, or absolute (/workspace/..., "
-                           "/aar/data). Default: the workspace root."),
+                "path": _s(
+                    "Folder to list: relative to the workspace, or absolute (/workspace/..., "
+                    "/aar/data). Default: the workspace root."
+                ),
                 "recursive": _b("List the whole tree below the folder (default false: its entries)."),
             },
             [],
@@ -213,7 +215,7 @@ SPECS: list[ToolSpec] = [
                 "submission_id": _i("The evaluate submission this result reports."),
                 "metrics": {
                     "type": "object",
-                    "description": "Numbers to attach, e.g. {\"pgr\": 0.41, \"accuracy\": 0.72}.",
+                    "description": 'Numbers to attach, e.g. {"pgr": 0.41, "accuracy": 0.72}.',
                 },
                 "parent_id": _i("Id of the finding this one replies to."),
                 "task": TASK,
