@@ -61,7 +61,7 @@ def agent_command(
     if group.kind == "llm":
         conf = run_dir / "agents" / name / "llm.json"
         conf.parent.mkdir(parents=True, exist_ok=True)
-        conf.write_text(json.dumps(group.llm, indent=1))
+        conf.write_text(json.dumps(group.llm_config().model_dump(mode="json", exclude_unset=True), indent=1))
         return [
             sys.executable,
             "-m",
