@@ -171,3 +171,17 @@ def test_an_llm_table_on_a_searcher_group_is_refused(tmp_path: Path) -> None:
     conf.write_text('run_dir = "r"\ntask = "math"\n[agents]\nllm = { model = "m" }\n')
     with pytest.raises(ValidationError, match="an `llm` table in a group of kind 'searcher'"):
         load_config(conf)
+
+
+def test_the_examples_load_and_the_claude_team_needs_its_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aar.supervisor.preflight import llm_problems
+
+    repo = Path(__file__).resolve().parents[2]
+    for example in sorted((repo / "examples").glob("*.toml")):
+        assert load_config(example, cwd=repo).run_dir.parent == repo / "runs", example
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    cfg = load_config(repo / "examples" / "llm-team.toml", cwd=repo)
+    assert llm_problems(cfg) == [
+        "llm agents llm-1..llm-3 (anthropic claude-sonnet-4-5): no API key: set ANTHROPIC_API_KEY "
+        "(the agents read the key from it)"
+    ]
