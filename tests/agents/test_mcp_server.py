@@ -282,3 +282,20 @@ def test_an_unusable_sandbox_stops_the_seat(server: ServerProc, tmp_path: Path) 
     assert line.endswith(
         "the bwrap sandbox cannot run commands here: bwrap: setting up uid map: Permission denied"
     )
+
+
+def test_agents_add_refuses_a_taken_name_and_reissues_on_request(server: ServerProc) -> None:
+    first = add_agent(server, "seat-twice")
+    taken = _refusal(["agents", "add", "seat-twice", "--run-dir", str(server.run_dir)], {"PATH": "/usr/bin:/bin"})
+    assert taken == "aar agents: agent 'seat-twice' exists; --new-token issues it a fresh token"
+    cp = subprocess.run(
+        [AAR, "agents", "add", "seat-twice", "--run-dir", str(server.run_dir), "--new-token", "--print-token"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cp.returncode == 0, cp.stderr
+    fresh = cp.stdout.strip()
+    assert fresh != first and (server.run_dir / "agents" / "seat-twice" / "token").read_text() == fresh
+    with server.client(fresh) as c:
+        assert c.me()["name"] == "seat-twice"
