@@ -286,10 +286,11 @@ def test_an_unusable_sandbox_stops_the_seat(server: ServerProc, tmp_path: Path) 
 
 def test_agents_add_refuses_a_taken_name_and_reissues_on_request(server: ServerProc) -> None:
     first = add_agent(server, "seat-twice")
-    taken = _refusal(["agents", "add", "seat-twice", "--run-dir", str(server.run_dir)], {"PATH": "/usr/bin:/bin"})
+    add = ["agents", "add", "seat-twice", "--run-dir", str(server.run_dir)]
+    taken = _refusal(add, {"PATH": "/usr/bin:/bin"})
     assert taken == "aar agents: agent 'seat-twice' exists; --new-token issues it a fresh token"
     cp = subprocess.run(
-        [AAR, "agents", "add", "seat-twice", "--run-dir", str(server.run_dir), "--new-token", "--print-token"],
+        [AAR, *add, "--new-token", "--print-token"],
         capture_output=True,
         text=True,
         timeout=60,
