@@ -19,11 +19,13 @@ from aar.server.cli import serve_cmd  # noqa: E402
 
 app.command("serve")(serve_cmd)
 
-from aar.agents.mcp_server import mcp_cmd  # noqa: E402
+from aar.agents.agents_cli import agents_app  # noqa: E402
+from aar.agents.mcp.cli import mcp_app  # noqa: E402
 from aar.sandbox.cli import sandbox_app  # noqa: E402
 
 app.add_typer(sandbox_app, name="sandbox")
-app.command("mcp")(mcp_cmd)
+app.add_typer(mcp_app, name="mcp")
+app.add_typer(agents_app, name="agents")
 
 from aar.supervisor.cli import run_cmd  # noqa: E402
 

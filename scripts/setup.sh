@@ -18,3 +18,14 @@ python -m pip install -q --upgrade pip
 # Install CPU torch first: a bare `torch` requirement would pull a multi-GB CUDA build.
 python -c "import torch" 2>/dev/null || python -m pip install -q torch==2.13.0
 python -m pip install -q -e ".[test]"
+
+# --- MCP Inspector CLI, driven by the MCP seat tests (tests/agents/test_mcp_inspector.py) ---
+# npm registry only; the versions are pinned by tests/mcp_inspector/package-lock.json (node >= 20).
+if ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [ ! -x tests/mcp_inspector/node_modules/.bin/mcp-inspector-cli ]; then
+  npm ci --prefix tests/mcp_inspector --no-audit --no-fund --loglevel=error
+fi
+# --- end MCP Inspector CLI ---

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,8 +111,15 @@ class Sandbox(ABC):
         return [m.source for m in self.spec.mounts] + list(self.spec.ro_binds)
 
     @abstractmethod
-    def run(self, command: str, timeout: float | None = None, env: dict[str, str] | None = None) -> RunResult:
-        """Run `command` with `bash -c` inside the sandbox, cwd = workspace."""
+    def run(
+        self,
+        command: str,
+        timeout: float | None = None,
+        env: dict[str, str] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> RunResult:
+        """Run `command` with `bash -c` inside the sandbox, cwd = workspace. Setting `cancel` (from another
+        thread) kills the command like a breached limit, with `killed_reason` "cancelled"."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release what the sandbox holds (a mounted workspace volume); the workspace files stay."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 from aar.sandbox import quota
@@ -72,7 +73,13 @@ class BwrapSandbox(Sandbox):
             args += ["--setenv", k, v]
         return args + ["/bin/bash", "-c", command]
 
-    def run(self, command: str, timeout: float | None = None, env: dict[str, str] | None = None) -> RunResult:
+    def run(
+        self,
+        command: str,
+        timeout: float | None = None,
+        env: dict[str, str] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> RunResult:
         lim = self.spec.limits
         quota = lim.disk_mb * 1024 * 1024
         room = max(quota - disk_usage(self.spec.workspace), 0)
@@ -89,6 +96,7 @@ class BwrapSandbox(Sandbox):
                 workspace=self.spec.workspace,
                 disk_quota=quota,
                 on_kill=cg.kill_all,
+            cancel=cancel,
             )
             if res.killed_reason is None and cg.oom_killed():
                 res.killed_reason = f"memory limit {lim.memory_mb} MB exceeded"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 import uuid
 
 from aar.sandbox.base import RunResult, Sandbox, SandboxSpec, SandboxUnavailable
@@ -95,7 +96,13 @@ class DockerSandbox(Sandbox):
             args += ["--env", f"{k}={v}"]
         return args + [self.image, "/bin/bash", "-c", command]
 
-    def run(self, command: str, timeout: float | None = None, env: dict[str, str] | None = None) -> RunResult:
+    def run(
+        self,
+        command: str,
+        timeout: float | None = None,
+        env: dict[str, str] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> RunResult:
         lim = self.spec.limits
         name = f"aar-sbx-{uuid.uuid4().hex[:12]}"
         wall = min(timeout, lim.wall_seconds) if timeout is not None else lim.wall_seconds
@@ -112,4 +119,5 @@ class DockerSandbox(Sandbox):
             workspace=self.spec.workspace,
             disk_quota=lim.disk_mb * 1024 * 1024,
             on_kill=kill,
+            cancel=cancel,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from aar.sandbox.base import RunResult, Sandbox, SandboxError, SandboxSpec
@@ -37,7 +38,13 @@ class NoSandbox(Sandbox):
         roots = [self.spec.workspace, *self.read_roots()]
         return p if any(p == r or r in p.parents for r in roots) else None
 
-    def run(self, command: str, timeout: float | None = None, env: dict[str, str] | None = None) -> RunResult:
+    def run(
+        self,
+        command: str,
+        timeout: float | None = None,
+        env: dict[str, str] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> RunResult:
         lim = self.spec.limits
         quota = lim.disk_mb * 1024 * 1024
         room = max(quota - disk_usage(self.spec.workspace), 0)
@@ -51,4 +58,5 @@ class NoSandbox(Sandbox):
             workspace=self.spec.workspace,
             disk_quota=quota,
             cwd=str(self.spec.workspace),
+            cancel=cancel,
         )

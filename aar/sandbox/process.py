@@ -13,6 +13,8 @@ from pathlib import Path
 from aar.sandbox.base import RunResult
 from aar.sandbox.limits import disk_usage
 
+CANCELLED = "cancelled"
+
 
 class _Capture:
     """Drains a pipe, keeping the first `limit` characters' worth of bytes (the rest is counted, not kept)."""
@@ -51,8 +53,10 @@ def execute(
     disk_quota: int | None = None,
     on_kill: Callable[[], None] | None = None,
     cwd: str | None = None,
+    cancel: threading.Event | None = None,
 ) -> RunResult:
-    """Run argv in a new session; SIGKILL its process group (and `on_kill`) on wall-time or disk breach."""
+    """Run argv in a new session; SIGKILL its process group (and `on_kill`) on wall-time or disk breach,
+    or as soon as `cancel` is set (the caller gave up on the command: killed_reason `cancelled`)."""
     t0 = time.monotonic()
     proc = subprocess.Popen(
         argv,
@@ -73,6 +77,8 @@ def execute(
         left = wall - (time.monotonic() - t0)
         if left <= 0:
             timed_out, reason = True, f"wall time limit {wall:g}s exceeded"
+        elif cancel is not None and cancel.is_set():
+            reason = CANCELLED
         elif done.wait(min(left, 0.1)):
             break
         elif workspace is not None and disk_quota is not None and disk_usage(workspace) > disk_quota:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
+from aar.agents.tokens import write_token
 from aar.supervisor.config import AgentGroup, RunConfig
 from aarlab.client import AarClient, AarClientError
 
@@ -21,12 +21,7 @@ def register_agent(admin: AarClient, run_dir: Path, name: str, direction: str) -
         if e.status != 409:
             raise
         token = admin.agent_token(name)["token"]
-    agent_dir = run_dir / "agents" / name
-    (agent_dir / "workspace").mkdir(parents=True, exist_ok=True)
-    path = agent_dir / "token"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(token)
+    write_token(run_dir, name, token)
     return token
 
 
@@ -66,7 +61,7 @@ def agent_command(
     if group.kind == "llm":
         conf = run_dir / "agents" / name / "llm.json"
         conf.parent.mkdir(parents=True, exist_ok=True)
-        conf.write_text(json.dumps(group.llm, indent=1))
+        conf.write_text(json.dumps(group.llm_config().model_dump(mode="json", exclude_unset=True), indent=1))
         return [
             sys.executable,
             "-m",

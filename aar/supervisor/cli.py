@@ -1,4 +1,5 @@
-"""`aar run --config run.toml`: start a run and supervise it until it ends (Ctrl-C stops it cleanly)."""
+"""`aar run --config run.toml [--check]`: check a run, then start it and supervise it until it ends
+(Ctrl-C stops it cleanly). Only typer and the stdlib at module level."""
 
 from __future__ import annotations
 
@@ -10,22 +11,31 @@ import typer
 
 def run_cmd(
     config: Annotated[Path, typer.Option("--config", "-c", help="run.toml (see aar.supervisor.config)")],
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Only check the config, task data, sandbox and LLM endpoints; start nothing."
+        ),
+    ] = False,
     no_live: Annotated[
         bool, typer.Option("--no-live", help="No live table; print a summary at the end.")
     ] = False,
 ) -> None:
-    """Run a team of research agents against the scoring server."""
-    from pydantic import ValidationError
+    """Run a team of research agents against the scoring server (relative paths: from the cwd)."""
+    from aar.supervisor.preflight import load, preflight
 
-    from aar.supervisor.config import load_config
+    cfg, problems = load(config)
+    if cfg is not None:
+        problems = preflight(cfg)
+    if problems:
+        for p in problems:
+            typer.echo(f"aar run: {p}", err=True)
+        raise typer.Exit(2)
+    assert cfg is not None
+    if check:
+        kinds = ", ".join(f"{g.count} {g.kind}" for g in cfg.agents)
+        typer.echo(f"aar run --check: {config} is ready ({kinds}; run dir {cfg.run_dir})")
+        return
     from aar.supervisor.run import Supervisor
 
-    try:
-        cfg = load_config(config)
-    except (ValidationError, ValueError) as e:
-        raise typer.BadParameter(str(e), param_hint="--config") from e
-    cfg.run_dir.mkdir(parents=True, exist_ok=True)
-    toml_copy = cfg.run_dir / "run.toml"
-    if not toml_copy.exists():
-        toml_copy.write_text(config.read_text())
     raise typer.Exit(Supervisor(cfg, live=False if no_live else None).run())

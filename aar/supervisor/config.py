@@ -18,7 +18,7 @@ count = 4
 kind = "searcher"             # searcher | llm
 directions = ["confidence-filtering", "auxiliary-confidence"]   # default: the built-in list in order
 searcher = { seeds = [0, 1], modes = ["probe"] }
-llm = { provider = "anthropic", model = "claude-sonnet-4-5" }    # passed to python -m aar.agents.llm
+llm = { provider = "anthropic", model = "claude-sonnet-4-5" }    # LLMAgentConfig (aar.agents.llm.config)
 
 [[extra_processes]]           # more workers started and stopped with the run (e.g. the overseer)
 name = "overseer"
@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from aar.agents.llm.config import LLMAgentConfig
 from aar.agents.searcher.directions import Direction, directions_from
 
 
@@ -69,13 +70,18 @@ class AgentGroup(BaseModel):
     directions: list[str] | None = None  # cycled over the group; default the run's directions in order
     task: str | None = None  # default the run's task
     searcher: SearcherOptions = Field(default_factory=SearcherOptions)
-    llm: dict[str, Any] = Field(default_factory=dict)  # LLMAgentConfig fields, passed through
+    llm: LLMAgentConfig | None = None  # kind "llm": the agents' config (unknown keys are errors)
 
     @model_validator(mode="after")
     def _names(self) -> AgentGroup:
         if self.names is not None and len(self.names) != self.count:
             raise ValueError(f"agents: {len(self.names)} names for count = {self.count}")
+        if self.llm is not None and self.kind != "llm":
+            raise ValueError(f"an `llm` table in a group of kind {self.kind!r} (set kind = \"llm\")")
         return self
+
+    def llm_config(self) -> LLMAgentConfig:
+        return self.llm or LLMAgentConfig()
 
 
 class ExtraProcess(BaseModel):
@@ -163,11 +169,25 @@ class RunConfig(BaseModel):
         return out
 
 
-def load_config(path: Path | str) -> RunConfig:
-    """Read and validate a run.toml; a relative run_dir / tasks_dir is relative to the file."""
+def _absolute(value: Any, cwd: Path) -> Any:
+    if not isinstance(value, str):
+        return value  # the model refuses it with its own message
+    p = Path(value).expanduser()
+    return str(p if p.is_absolute() else (cwd / p).resolve())
+
+
+def load_config(path: Path | str, cwd: Path | None = None) -> RunConfig:
+    """Read and validate a run.toml. Relative paths (run_dir, tasks_dir, llm prices_file) are relative to
+    the working directory (`cwd`), as on a command line, not to the file."""
     path = Path(path)
+    cwd = Path.cwd() if cwd is None else Path(cwd)
     raw = tomllib.loads(path.read_text())
     for key in ("run_dir", "tasks_dir"):
-        if key in raw and not Path(raw[key]).expanduser().is_absolute():
-            raw[key] = str((path.parent / raw[key]).resolve())
+        if key in raw:
+            raw[key] = _absolute(raw[key], cwd)
+    groups = raw.get("agents")
+    for g in [groups] if isinstance(groups, dict) else groups if isinstance(groups, list) else []:
+        llm = g.get("llm") if isinstance(g, dict) else None
+        if isinstance(llm, dict) and "prices_file" in llm:
+            llm["prices_file"] = _absolute(llm["prices_file"], cwd)
     return RunConfig.model_validate(raw)

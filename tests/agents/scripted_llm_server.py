@@ -1,6 +1,8 @@
 """A local scripted model server for tests: speaks the Anthropic Messages API (`POST /v1/messages`) and
 OpenAI Chat Completions (`POST /v1/chat/completions`) on 127.0.0.1, replays a script of replies and
-injected HTTP errors, and records every request it receives."""
+injected HTTP errors, and records every request it receives. The models routes the preflight calls:
+`GET /v1/models` (OpenAI list) and `GET /v1/models/{id}` (Anthropic retrieve), answering for `models`.
+With `api_key`, every route answers 401 unless the request carries it (`x-api-key` or a Bearer token)."""
 
 from __future__ import annotations
 
@@ -51,8 +53,13 @@ class Received:
 
 
 class ScriptedLLMServer:
-    def __init__(self, script: list[Step]) -> None:
+    def __init__(
+        self, script: list[Step], *, api_key: str | None = None, models: list[str] | None = None
+    ) -> None:
         self.script = list(script)
+        self.api_key = api_key
+        self.models = list(models or [])
+        self.model_requests: list[str] = []  # paths of the models routes asked
         self.requests: list[Received] = []
         self._lock = threading.Lock()
         self._n = 0
@@ -78,8 +85,47 @@ class ScriptedLLMServer:
             self.requests.append(Received(api, body, headers, status))
             return self._n, step
 
+    def _refused(self, request: Request) -> JSONResponse | None:
+        if self.api_key is None:
+            return None
+        bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+        given = request.headers.get("x-api-key") or bearer
+        if given == self.api_key:
+            return None
+        if request.headers.get("anthropic-version"):
+            err = {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}
+        else:
+            err = {"error": {"message": "Incorrect API key", "type": "invalid_request_error", "code": None}}
+        return JSONResponse(err, status_code=401)
+
     def _make_app(self) -> FastAPI:
         app = FastAPI()
+
+        @app.middleware("http")
+        async def auth(request: Request, call_next):  # noqa: ANN001, ANN202
+            return self._refused(request) or await call_next(request)
+
+        @app.get("/v1/models")
+        async def list_models(request: Request) -> JSONResponse:
+            self.model_requests.append(request.url.path)
+            rows = [{"id": m, "object": "model", "created": 0, "owned_by": "scripted"} for m in self.models]
+            return JSONResponse({"object": "list", "data": rows})
+
+        @app.get("/v1/models/{model_id}")
+        async def get_model(model_id: str, request: Request) -> JSONResponse:
+            self.model_requests.append(request.url.path)
+            if model_id not in self.models:
+                err = {"type": "error", "error": {"type": "not_found_error", "message": f"model: {model_id}"}}
+                return JSONResponse(err, status_code=404)
+            return JSONResponse(
+                {
+                    "type": "model",
+                    "id": model_id,
+                    "display_name": model_id,
+                    "created_at": "2025-01-01T00:00:00Z",
+                    "lifecycle": "active",
+                }
+            )
 
         @app.post("/v1/messages")
         async def messages(request: Request) -> JSONResponse:

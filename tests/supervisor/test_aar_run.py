@@ -99,4 +99,7 @@ def test_restart_after_crash_and_clean_sigterm(tiny_tasks: Path, tmp_path: Path)
     shares = [json.loads(x) for x in audit.read_text().splitlines() if '"share_finding"' in x]
     assert n_findings == len([s for s in shares if s["ok"]])
     assert len(ideas) == len(set(ideas)) >= 2
-    assert (run_dir / "run.toml").read_text() == conf.read_text()
+    # RUN_DIR/run.toml is the validated config (absolute paths): `aar resume RUN_DIR` works from anywhere
+    from aar.supervisor.config import load_config
+
+    assert load_config(run_dir / "run.toml", cwd=Path("/")) == load_config(conf)

@@ -17,8 +17,8 @@ def test_load_relative_paths_and_defaults(tmp_path: Path) -> None:
     (tmp_path / "run.toml").write_text(
         'run_dir = "runs/a"\ntask = "math"\nsize = "tiny"\n[agents]\ncount = 3\n'
     )
-    cfg = load_config(tmp_path / "run.toml")
-    assert cfg.run_dir == (tmp_path / "runs" / "a").resolve()
+    cfg = load_config(tmp_path / "run.toml", cwd=tmp_path / "cwd")  # relative to the working directory
+    assert cfg.run_dir == (tmp_path / "cwd" / "runs" / "a").resolve()
     assert [n for n, _ in cfg.agent_specs()] == ["searcher-1", "searcher-2", "searcher-3"]
     dirs = cfg.agent_directions()
     assert list(dirs.values()) == [d.name for d in DIRECTIONS[:3]]  # different agents, different directions

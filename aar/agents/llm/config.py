@@ -8,11 +8,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class ModelPrice(BaseModel):
     """US dollars per million tokens."""
+
+    model_config = ConfigDict(extra="forbid")
 
     input: float = Field(ge=0)
     output: float = Field(ge=0)
@@ -34,6 +36,8 @@ def load_prices(path: Path) -> dict[str, ModelPrice]:
 
 
 class LLMAgentConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a typo (`modle`, `max_dolars`) is an error, not a default
+
     provider: Literal["anthropic", "openai"] = "anthropic"
     model: str = "claude-sonnet-4-5"
     base_url: str | None = None

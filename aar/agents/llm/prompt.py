@@ -71,12 +71,18 @@ def build_system_prompt(
     return "\n\n".join(parts)
 
 
+def notebook_section(notebook: str) -> str:
+    """The notebook as each session (of the `llm` loop or an MCP client's `resume` prompt) opens with it."""
+    return (
+        f"Your notebook (`{NOTEBOOK}`) so far:\n\n<notebook>\n{notebook}\n</notebook>\n\n"
+        "Continue your research from where the notebook leaves off."
+    )
+
+
 def opening_message(*, session: int, notebook: str, turns_left: int, session_turns: int) -> str:
     return (
         f"Session {session} begins. You have up to {session_turns} model turns in this session "
-        f"({turns_left} left in total).\n\nYour notebook (`{NOTEBOOK}`) so far:\n\n"
-        f"<notebook>\n{notebook}\n</notebook>\n\n"
-        "Continue your research from where the notebook leaves off."
+        f"({turns_left} left in total).\n\n" + notebook_section(notebook)
     )
 
 

@@ -8,6 +8,7 @@ An experiment is a `bash` command that runs an idea (`aarlab.w2s.run_idea`, `run
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 EXPERIMENT = re.compile(r"aarlab\.w2s\.run_idea|run_recipe|\bQUEUE=1\b")
@@ -29,9 +30,15 @@ class QueuedSandbox:
         self.experiments = 0
         self.inside, self.host_path, self.read_roots = inner.inside, inner.host_path, inner.read_roots
 
-    def run(self, command: str, timeout: float | None = None, env: dict[str, str] | None = None) -> Any:
+    def run(
+        self,
+        command: str,
+        timeout: float | None = None,
+        env: dict[str, str] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Any:
         if not is_experiment(command):
-            return self.inner.run(command, timeout=timeout, env=env)
+            return self.inner.run(command, timeout=timeout, env=env, cancel=cancel)
         with self.queue.slot(self.owner, command.strip().splitlines()[0][:80]) as slot:
-            self.experiments += 1
-            return self.inner.run(command, timeout=timeout, env={**(env or {}), **slot.env})
+            self.experiments += 1  # a call cancelled while it waited is killed as soon as it starts
+            return self.inner.run(command, timeout=timeout, env={**(env or {}), **slot.env}, cancel=cancel)

@@ -60,7 +60,8 @@ def write_file(workspace: Path, args: dict) -> ToolResult:
     if not isinstance(content, str):
         raise ToolError("content must be a string")
     _write(p, content)
-    return ToolResult(True, f"wrote {len(content)} chars to {display(workspace, p)}", {"path": str(p)})
+    shown = display(workspace, p)
+    return ToolResult(True, f"wrote {len(content)} chars to {shown}", {"path": shown, "chars": len(content)})
 
 
 def edit_file(workspace: Path, args: dict) -> ToolResult:

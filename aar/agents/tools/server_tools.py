@@ -93,5 +93,5 @@ def download_snapshot(client: Any, workspace: Path, args: dict) -> ToolResult:
     return ToolResult(
         True,
         f"unpacked {len(files)} files into {display(workspace, target)}: {files[:30]}",
-        {"dest": str(target), "files": files},
+        {"dest": display(workspace, target), "files": files},
     )

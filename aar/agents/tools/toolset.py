@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from aar.agents.audit import AuditLog
 from aar.agents.tools import file_tools, server_tools
-from aar.agents.tools.specs import SPECS
+from aar.agents.tools.arguments import check_arguments
+from aar.agents.tools.specs import BY_NAME, SPECS
 from aar.agents.tools.types import ToolError, ToolResult, ToolSpec
 
 
@@ -34,11 +36,16 @@ class ToolSet:
     def specs(self) -> list[ToolSpec]:
         return list(SPECS)
 
-    def call(self, name: str, args: dict | None) -> ToolResult:
+    def call(self, name: str, args: dict | None, cancel: threading.Event | None = None) -> ToolResult:
+        """Run one tool. Arguments are checked against its schema first (unknown ones refused). `cancel`
+        (set from another thread) kills a running `bash` command."""
         args = dict(args or {})
         t0 = time.monotonic()
         try:
-            result = self._dispatch(name, args)
+            if name not in BY_NAME:
+                raise ToolError(f"unknown tool {name!r}; tools: {', '.join(s.name for s in SPECS)}")
+            check_arguments(BY_NAME[name], args)
+            result = self._dispatch(name, args, cancel)
         except ToolError as e:
             result = ToolResult(False, f"error: {e}")
         except Exception as e:  # noqa: BLE001 - every failure goes back to the agent and into the audit log
@@ -58,13 +65,13 @@ class ToolSet:
                 return {**args, "path": str(host)}
         return args
 
-    def _dispatch(self, name: str, args: dict) -> ToolResult:
+    def _dispatch(self, name: str, args: dict, cancel: threading.Event | None = None) -> ToolResult:
         ws, c = self.workspace, self.client
         if name in ("read_file", "write_file", "edit_file", "list_files"):
             args = self._host_args(args)
         match name:
             case "bash":
-                return self._bash(args)
+                return self._bash(args, cancel)
             case "read_file":
                 return file_tools.read_file(ws, args, self.read_roots)
             case "write_file":
@@ -90,12 +97,13 @@ class ToolSet:
                 return server_tools.download_snapshot(c, ws, args)
         raise ToolError(f"unknown tool {name!r}; tools: {', '.join(s.name for s in SPECS)}")
 
-    def _bash(self, args: dict) -> ToolResult:
+    def _bash(self, args: dict, cancel: threading.Event | None = None) -> ToolResult:
         command = args.get("command")
         if not isinstance(command, str) or not command.strip():
             raise ToolError("command must be a non-empty string")
         timeout = float(args["timeout"]) if args.get("timeout") else None
-        res = self.sandbox.run(command, timeout=timeout, env=self.env)
+        kwargs: dict[str, Any] = {} if cancel is None else {"cancel": cancel}
+        res = self.sandbox.run(command, timeout=timeout, env=self.env, **kwargs)
         head = f"exit code {res.returncode} ({res.seconds:.1f}s)"
         if res.killed_reason:
             head += f"; killed: {res.killed_reason}"
