@@ -106,6 +106,7 @@ class Agent:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # the first run on a machine builds the small testbed (minutes)
 def test_no_cheater_verified_above_the_honest_best(small_cache: Path, tmp_path: Path) -> None:
     env = small_env(small_cache)
     tasks = small_cache / "tasks" / "small"
