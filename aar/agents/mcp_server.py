@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import anyio
 import mcp_types as types
-import typer
 from mcp.server.lowlevel import Server
 
 from aar.agents.tools import ToolSet
@@ -97,38 +96,3 @@ def make_toolset(
     sandbox = make_sandbox(sandbox_kind, spec, allow_unsafe=allow_unsafe)
     audit = AuditLog(audit_path or workspace.parent / "audit.jsonl", agent)
     return ToolSet(sandbox, client, workspace, audit, task or "", env={"AAR_AGENT_TOKEN": agent_token})
-
-
-def mcp_cmd(
-    agent_token: Annotated[str, typer.Option("--agent-token", help="The agent's server token.")],
-    workspace: Annotated[Path, typer.Option("--workspace", help="The agent's writable folder.")],
-    url: Annotated[str | None, typer.Option("--url", help="Server URL (http://host:port).")] = None,
-    uds: Annotated[
-        Path | None, typer.Option("--uds", help="Server Unix socket (bound into the sandbox).")
-    ] = None,
-    transport: Annotated[str, typer.Option("--transport", help="stdio | http")] = "stdio",
-    port: Annotated[int, typer.Option("--port", help="Port for --transport http.")] = 8765,
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    task: Annotated[str | None, typer.Option("--task", help="Default task (else the first one).")] = None,
-    sandbox: Annotated[str, typer.Option("--sandbox", help="bwrap | docker | none")] = "bwrap",
-    ro_bind: Annotated[
-        list[Path] | None, typer.Option("--ro-bind", help="Read-only dir (repeatable).")
-    ] = None,
-    audit: Annotated[
-        Path | None, typer.Option("--audit", help="Audit log (default WORKSPACE/../audit.jsonl).")
-    ] = None,
-    unsafe_no_sandbox: Annotated[bool, typer.Option("--unsafe-no-sandbox")] = False,
-) -> None:
-    """Serve the agent tool set over MCP."""
-    if url is None and uds is None:
-        raise typer.BadParameter("give --url or --uds")
-    if transport not in ("stdio", "http"):
-        raise typer.BadParameter("--transport must be stdio or http")
-    tools = make_toolset(
-        agent_token, url, uds, workspace, task, sandbox, list(ro_bind or []), audit, unsafe_no_sandbox
-    )
-    server = build_mcp_server(tools)
-    if transport == "stdio":
-        anyio.run(serve_stdio, server)
-    else:
-        serve_http(server, host, port)
