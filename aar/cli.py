@@ -11,7 +11,8 @@ import sys
 
 import typer
 
-app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, add_completion=False, help="Automated alignment researchers.")
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, add_completion=False,
+                  help="Automated alignment researchers.")
 
 from aar.tasks.cli import w2s_app, zoo_app  # noqa: E402
 
@@ -45,10 +46,14 @@ app.command("resume")(resume_cmd)
 
 def main(argv: list[str] | None = None) -> None:
     """The `aar` entry point: the app, with usage errors (typer's or a command's `CliError`) on one line."""
-    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
     from typer.main import get_command
 
     from aar.cli_errors import one_line
+
+    # the click that this typer uses (its own copy in typer >= 0.26, the click package before)
+    click_errors = sys.modules[typer.BadParameter.__module__]
+    ClickException, UsageError = click_errors.ClickException, click_errors.UsageError  # noqa: N806
+    NoArgsIsHelpError = getattr(click_errors, "NoArgsIsHelpError", ())  # noqa: N806 - click >= 8.2
 
     args = sys.argv[1:] if argv is None else list(argv)
     command = get_command(app)

@@ -11,8 +11,11 @@ import typer
 class CliError(typer.BadParameter):
     """Bad input: printed as `aar CMD: error: MESSAGE` on one line, exit status 2, nothing changed."""
 
-    def __init__(self, message: str, param_hint: str | None = None) -> None:
-        super().__init__(one_line(message), param_hint=param_hint)
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
+
+    def format_message(self) -> str:
+        return self.message
 
 
 def one_line(message: object, limit: int = 400) -> str:

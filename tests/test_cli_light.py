@@ -1,4 +1,7 @@
-"""`aar --help` stays fast: the CLI modules load no torch, mcp, fastapi, ... (timings: benchmarks/cli_startup.py)."""
+"""`aar --help` stays fast: the CLI modules load no torch, mcp, fastapi, ...
+
+Timings: benchmarks/cli_startup.py.
+"""
 
 from __future__ import annotations
 

@@ -10,8 +10,10 @@ import typer
 
 from aar.cli_errors import CliError
 
-zoo_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The CPU model zoo (small pretrained transformers).")
-w2s_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Weak-to-strong tasks, weak artifacts and baselines.")
+zoo_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                      help="The CPU model zoo (small pretrained transformers).")
+w2s_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                      help="Weak-to-strong tasks, weak artifacts and baselines.")
 
 SIZES = ("full", "tiny")
 TASK_NAMES = ("math", "code", "world")  # aar.tasks.registry.TASKS, spelled here to keep this module light

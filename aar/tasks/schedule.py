@@ -279,10 +279,19 @@ class Build:
             from rich.console import Console
             from rich.live import Live
 
-            from aar.tasks.progress import render
+            from aar.tasks.progress import render, summary
 
-            with Live(render(self), console=Console(stderr=True), refresh_per_second=2,
-                      transient=False) as live:
+            console = Console(stderr=True)
+            if not console.is_terminal:  # a log or CI: a line every 30 s instead of a live table
+                last = 0.0
+                while not until():
+                    if time.time() - last >= 30:
+                        last = time.time()
+                        console.print(summary(self) or "building", soft_wrap=True)
+                    time.sleep(0.5)
+                console.print(render(self))
+                return
+            with Live(render(self), console=console, refresh_per_second=2, transient=False) as live:
                 while not until():
                     time.sleep(0.5)
                     live.update(render(self))
