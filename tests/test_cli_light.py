@@ -19,6 +19,8 @@ COMMANDS = [[], ["zoo"], ["zoo", "build"], ["w2s"], ["w2s", "prepare"], ["w2s", 
 
 PROBE = """
 import contextlib, io, json, sys
+import typer  # what typer loads itself (rich, in typer < 0.26) is typer's cost, not ours
+HEAVY = [m for m in HEAVY if m not in sys.modules]
 import aar.cli
 loaded = {"import": [m for m in HEAVY if m in sys.modules]}
 for cmd in COMMANDS:

@@ -192,10 +192,11 @@ def demo_cmd(
     t0 = time.time()
     build = Build(size, (task, *(t for t in TASK_NAMES if t != task)), missing_only=True, jobs=jobs).start()
     try:
-        if not build.is_ready(task):
+        to_build = any(s.task == task for s in build.stages)
+        if to_build:
             console.print(f"building what the {size} testbed lacks (once; cached under the aar cache); "
                           f"the team starts when {task} is ready")
-        build.wait_ready(task, display=not build.is_ready(task))
+        build.wait_ready(task, display=to_build)
         console.print(f"{task} ready after {time.time() - t0:.0f}s; starting the team "
                       f"({'held-out tasks: ' + summary(build) if not build.done() else 'everything built'})")
         console.print(f"run dir: {run_dir}")

@@ -13,8 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from aar.paths import tasks_dir
 from aar.tasks.numerics import PINNED_KERNELS_X86, ZOO_THREADS, pinned_env
-from aar.tasks.zoo.build import build_zoo, model_dir
+from aar.tasks.readiness import pending_tasks, task_ready
+from aar.tasks.registry import TASKS
+from aar.tasks.schedule import Build
+from aar.tasks.zoo.build import model_dir
 
 # sha256 of model.safetensors of the tiny zoo (math and code: their corpora are public, unlike world's)
 TINY_X86 = {
@@ -30,18 +34,29 @@ def _hashes(tasks: tuple[str, ...]) -> dict[tuple[str, str], str]:
             for t in tasks for r in ("weak", "strong")}
 
 
-def test_same_weights_one_process_at_a_time_or_all_at_once(tiny_tasks: Path, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    """The session's tiny zoo was built with 3 tasks at once; here one at a time, in a fresh cache."""
+def test_same_weights_one_task_at_a_time_and_main_task_ready_first(
+        tiny_tasks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session's tiny zoo was built 3 tasks at once; here one at a time in a fresh cache, as a demo
+    does: math is ready to score while code and world are still pending, then all end up the same."""
     parallel = _hashes(("math", "code", "world"))
     monkeypatch.setenv("AAR_CACHE", str(tmp_path))
-    build_zoo("tiny", ("math", "code", "world"), quiet=True, jobs=1)
+    root = tasks_dir("tiny")
+    build = Build("tiny", ("math", "code", "world"), missing_only=True, jobs=1).start()
+    try:
+        build.wait_ready("math", display=False)
+        assert task_ready(root, "math") and not task_ready(root, "code")
+        assert {"code", "world"} <= set(pending_tasks(root))  # (math too, while its finetune ceiling runs)
+        build.wait()
+    finally:
+        build.stop()
+    assert pending_tasks(root) == [] and all(task_ready(root, t, ("probe", "finetune")) for t in TASKS)
     assert _hashes(("math", "code", "world")) == parallel
     for t in ("math", "world"):
         numerics = json.loads((model_dir(t, "strong", "tiny") / "aar_zoo.json").read_text())["numerics"]
         assert numerics["threads"] == ZOO_THREADS
         if platform.machine().lower() in ("x86_64", "amd64"):
             assert numerics["kernels"] == PINNED_KERNELS_X86
+    assert Build("tiny", TASKS, missing_only=True).stages == []  # nothing left to build
 
 
 def test_tiny_zoo_weights_are_the_recorded_ones(tiny_tasks: Path) -> None:
