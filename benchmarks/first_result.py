@@ -58,8 +58,11 @@ def main() -> None:
            "--run-dir", str(run_dir)]
     print(f"{' '.join(cmd)}  (AAR_CACHE={cache}; load {load()})", flush=True)
     t0 = time.time()
+    # a background job of a non-interactive shell ignores SIGINT, and its children inherit that: undo it,
+    # since SIGINT is how this script ends the demo (report written, everything it started stopped)
     proc = subprocess.Popen(cmd, cwd=work, env={**os.environ, "AAR_CACHE": str(cache)}, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))
     ready: list[float] = []
 
     def read() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -103,6 +104,11 @@ def supervise_and_report(cfg, verify_minutes: float, build: Build | None = None)
     console = _console()
     sup = Supervisor(cfg, status_note=(lambda: summary(build)) if build is not None else None)
     code = 0
+
+    def _terminate(*_: object) -> None:  # SIGTERM stops the run like Ctrl-C: report written, all stopped
+        raise KeyboardInterrupt
+
+    old_term = signal.signal(signal.SIGTERM, _terminate)
     try:
         sup.start()
         assert sup.server is not None
@@ -134,6 +140,7 @@ def supervise_and_report(cfg, verify_minutes: float, build: Build | None = None)
         code = 1 if any(p.state == "failed" for p in sup.agents.values()) else 0
     finally:
         sup.stop()
+        signal.signal(signal.SIGTERM, old_term)
     return code
 
 
