@@ -38,7 +38,7 @@ def build_small() -> Path:
     if not done.exists():
         cache.mkdir(parents=True, exist_ok=True)
         code = (
-            f"from aar.tasks.prepare import prepare; prepare('small', {SMALL_TASKS!r}, quiet=True, threads=2)"
+            f"from aar.tasks.prepare import prepare; prepare('small', {SMALL_TASKS!r}, quiet=True)"
         )
         subprocess.run([sys.executable, "-c", code], env=small_env(cache), check=True, timeout=3000)
         done.write_text("ok")
