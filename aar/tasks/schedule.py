@@ -245,8 +245,9 @@ class Build:
         with self._lock:
             doc = {"pid": os.getpid(), "size": self.size, "tasks": dict(self.task_state),
                    "stages": [asdict(s) for s in self.stages], "updated": now}
+        # Worker threads report at once: each writes its own temporary file, then renames it in.
         self._status_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._status_path.with_suffix(".tmp")
+        tmp = self._status_path.with_suffix(f".{threading.get_ident()}.tmp")
         tmp.write_text(json.dumps(doc))
         tmp.replace(self._status_path)
 
