@@ -4,7 +4,8 @@
     /aar/data             a staged public data dir (read-only)
     /aar/models/weak      the weak model (read-only; an HF name needs no mount)
     /aar/models/strong    the strong model (read-only)
-    /aar/server.sock      the server (agents only)
+    /aar/server.sock      the server (agents only; read-only)
+    /aar/hf/hub           the host's Hugging Face hub cache (read-only; HF_HUB_OFFLINE=1)
 
 The staged data dir is built by `stage_data` from a task's public dir: the same file names and the
 same meta.json keys for every draw and every kind of run (no draw name, no secret fingerprint, no
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aar.sandbox.base import Limits, Mount, SandboxSpec
+from aar.sandbox.gpu import GpuProfile, HfCache, default_hf_cache, gpu_profile_from_env
 
 WORKSPACE = Path("/workspace")
 DATA = Path("/aar/data")
@@ -39,7 +41,7 @@ class TaskView:
     models: dict[str, str] = field(default_factory=dict)  # role -> host dir (or an HF model name)
 
     def mounts(self) -> list[Mount]:
-        out = [Mount(self.data, DATA)]
+        out = [Mount(self.data, DATA, copy=True)]  # no host path (agent name, run label) in mountinfo
         for role, model in sorted(self.models.items()):
             if Path(model).is_absolute() and Path(model).exists():  # a missing dir fails when loaded
                 out.append(Mount(Path(model), MODELS / role))
@@ -78,9 +80,20 @@ def stage_data(public: Path, dest: Path, *, weak: dict[int, list[float]] | None 
 
 
 def research_spec(workspace: Path, view: TaskView | None, *, socket: Path | None = None,
-                  limits: Limits | None = None) -> SandboxSpec:
+                  limits: Limits | None = None, gpu: GpuProfile | bool | None = None,
+                  hf_cache: HfCache | bool | None = None) -> SandboxSpec:
     """The sandbox spec of every research sandbox: the workspace at /workspace, the view's data and
-    models at their neutral paths, the server (if any) at /aar/server.sock."""
+    models at their neutral paths, the server (if any) at /aar/server.sock, the host's Hugging Face hub
+    cache read-only at /aar/hf/hub (offline; an empty folder where the host has none) and, on GPU runs,
+    the GPU profile.
+
+    `gpu=None` takes the profile from the run's one device list ($AAR_COMPUTE_DEVICES: on when set),
+    `hf_cache=None` the host's cache, so every sandbox of a run (agents, overseer, `aar sandbox check`)
+    gets the same; `False` leaves either out."""
+    profile = gpu_profile_from_env() if gpu is None or gpu is True else (gpu or None)
+    if gpu is True and profile is None:
+        raise ValueError("gpu=True needs a device list ($AAR_COMPUTE_DEVICES)")
+    cache = default_hf_cache() if hf_cache is None or hf_cache is True else (hf_cache or None)
     return SandboxSpec(
         workspace=Path(workspace),
         mounts=view.mounts() if view is not None else [],
@@ -88,4 +101,6 @@ def research_spec(workspace: Path, view: TaskView | None, *, socket: Path | None
         limits=limits or Limits(),
         workspace_target=WORKSPACE,
         socket_target=SOCKET if socket is not None else None,
+        gpu=profile,
+        hf_cache=cache,
     )

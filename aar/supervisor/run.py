@@ -140,6 +140,8 @@ class Supervisor:
             env.setdefault("AAR_SERVER_URL", self.server.url)
         if self.server.uds:
             env.setdefault("AAR_SERVER_UDS", self.server.uds)
+        if self.cfg.gpus:  # the one device list: the overseer's re-runs get GPU slots and sandboxes too
+            env.setdefault("AAR_COMPUTE_DEVICES", ",".join(self.cfg.gpus))
         p = ManagedProcess(
             spec.name,
             [self._fill(c) for c in spec.command],
