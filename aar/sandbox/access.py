@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 import struct
 import threading
 from pathlib import Path
@@ -41,24 +40,49 @@ def ensure_reachable(paths: list[Path], user: SandboxUser | None) -> None:
 
 
 def can_search(d: Path, user: SandboxUser) -> bool:
-    st = os.stat(d)
+    return can(d, user, 1)
+
+
+def can(path: Path, user: SandboxUser, perm: int) -> bool:
+    """Whether `user` has all of `perm` (4 r, 2 w, 1 x) on `path` by its owner, ACL, group or other bits."""
+    st = os.stat(path)
     mode = st.st_mode
     if st.st_uid == user.uid:
-        return bool(mode & stat.S_IXUSR)
-    entries = _read_acl(d)
+        return (mode >> 6) & perm == perm
+    entries = _read_acl(path)
     if entries:
         mine = [p for t, p, i in entries if t == USER and i == user.uid]
         mask = next((p for t, p, _ in entries if t == MASK), 7)
         if mine:
-            return bool(mine[0] & mask & 1)
+            return mine[0] & mask & perm == perm
     if st.st_gid == user.gid:
-        return bool(mode & stat.S_IXGRP)
-    return bool(mode & stat.S_IXOTH)
+        return (mode >> 3) & perm == perm
+    return mode & perm == perm
 
 
 def grant_search(d: Path, user: SandboxUser) -> None:
-    st = os.stat(d)
-    entries = _read_acl(d) or [
+    grant(d, user, 1)
+
+
+def ensure_readable(root: Path, user: SandboxUser | None) -> None:
+    """Let `user` read every file and list every folder under `root` (a model dir bound read-only): an ACL
+    entry where the modes do not already allow it (safetensors writes its files 0600)."""
+    if user is None:
+        return
+    with _lock:
+        for dirpath, _, filenames in os.walk(root):
+            if not can(Path(dirpath), user, 5):
+                grant(Path(dirpath), user, 5)
+            for name in filenames:
+                p = Path(dirpath) / name
+                if not p.is_symlink() and p.is_file() and not can(p, user, 4):
+                    grant(p, user, 4)
+
+
+def grant(path: Path, user: SandboxUser, perm: int) -> None:
+    """Add `perm` to `user`'s ACL entry on `path` (creating the ACL from the mode bits if there is none)."""
+    st = os.stat(path)
+    entries = _read_acl(path) or [
         (USER_OBJ, (st.st_mode >> 6) & 7, UNDEFINED),
         (GROUP_OBJ, (st.st_mode >> 3) & 7, UNDEFINED),
         (OTHER, st.st_mode & 7, UNDEFINED),
@@ -66,21 +90,21 @@ def grant_search(d: Path, user: SandboxUser) -> None:
     mine = next((p for t, p, i in entries if t == USER and i == user.uid), 0)
     old_mask = next((p for t, p, _ in entries if t == MASK), None)
     entries = [e for e in entries if not (e[0] == USER and e[2] == user.uid) and e[0] != MASK]
-    entries.append((USER, mine | 1, user.uid))
-    if old_mask is None:  # a new mask that changes no one's rights: the owning group's entry, plus x
-        mask = next(p for t, p, _ in entries if t == GROUP_OBJ) | 1
-    else:  # widened by x only, so no other named entry gains a right it had masked
-        mask = old_mask | 1
+    entries.append((USER, mine | perm, user.uid))
+    if old_mask is None:  # a new mask that changes no one's rights: the owning group's entry, plus perm
+        mask = next(p for t, p, _ in entries if t == GROUP_OBJ) | perm
+    else:  # widened by perm only, so no other named entry gains a right it had masked
+        mask = old_mask | perm
     entries.append((MASK, mask, UNDEFINED))
     entries.sort(key=lambda e: (e[0], e[2]))
     blob = struct.pack("<I", VERSION) + b"".join(struct.pack("<HHI", *e) for e in entries)
     try:
-        os.setxattr(d, XATTR, blob)
+        os.setxattr(path, XATTR, blob)
     except OSError as e:
         why = "the file system has no POSIX ACLs" if e.errno in (errno.EOPNOTSUPP, errno.ENOTSUP) else e
         raise SandboxError(
-            f"the sandbox user (uid {user.uid}) cannot pass through {d} and granting it failed ({why}); "
-            f"make {d} searchable (chmod o+x) or keep the sandbox's files elsewhere"
+            f"the sandbox user (uid {user.uid}) cannot use {path} and granting it failed ({why}); "
+            f"make it readable/searchable for all (chmod o+rx) or keep the sandbox's files elsewhere"
         ) from e
 
 

@@ -28,7 +28,9 @@ class Limits:
 
     Writable places and their bounds: the workspace (`disk_mb`, kept between commands), /tmp (`tmp_mb`) and
     /dev/shm (`shm_mb`), two tmpfs made fresh for each command; tmpfs pages are memory, charged to the
-    command's memory cgroup, so /tmp + /dev/shm + RSS together stay under `memory_mb` as well."""
+    command's memory cgroup, so /tmp + /dev/shm + RSS together stay under `memory_mb` as well. A command
+    given a GPU has no address-space rlimit where the memory cgroup is there (CUDA reserves far more
+    address space than it uses)."""
 
     cpu_seconds: int = 600
     memory_mb: int = 4096

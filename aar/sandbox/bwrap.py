@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import weakref
 from pathlib import Path
 
 from aar.sandbox import quota
-from aar.sandbox.access import ensure_reachable
+from aar.sandbox.access import ensure_reachable, ensure_readable
 from aar.sandbox.base import RunResult, Sandbox, SandboxSpec, SandboxUnavailable
 from aar.sandbox.limits import CommandCgroup, limit_wrapper
 from aar.sandbox.mounts import hidden_paths, hidden_stub, python_paths, system_binds
@@ -33,17 +34,22 @@ class BwrapSandbox(Sandbox):
         if exe is None:
             raise SandboxUnavailable("bubblewrap (bwrap) is not installed; apt-get install bubblewrap")
         self.bwrap = exe
-        self._mounted = False
-        if hard_disk_quota:
-            self._mounted = quota.mount_volume(spec.workspace, spec.limits.disk_mb)
+        self._unmount: weakref.finalize | None = None
+        if hard_disk_quota and quota.mount_volume(spec.workspace, spec.limits.disk_mb):
+            # unmounted (files copied back out) by close(), or when the sandbox is collected or the process
+            # exits normally; a killed process leaves it mounted, and the next mount_volume reuses it
+            self._unmount = weakref.finalize(self, quota.unmount_volume, spec.workspace)
         self.own_workspace()  # after the mount: the volume's root belongs to the sandbox user too
         ensure_reachable(self.sources(), self.user)
+        for m in spec.mounts:
+            if not m.copy:  # a bound model dir: its files may be 0600 (copied mounts are read as root)
+                ensure_readable(m.source, self.user)
 
     def sources(self) -> list[Path]:
         """Every host path bwrap binds (it resolves them as the sandbox user)."""
         s = self.spec
         out = [src for src, _ in system_binds()[1]]
-        out += [*python_paths(), *s.ro_binds, *(m.source for m in s.mounts), s.workspace]
+        out += [*python_paths(), *s.ro_binds, *(m.source for m in s.mounts if not m.copy), s.workspace]
         if s.socket_path is not None:
             out.append(s.socket_path)
         if s.hf_cache is not None and s.hf_cache.source is not None:
@@ -53,9 +59,9 @@ class BwrapSandbox(Sandbox):
         return out
 
     def close(self) -> None:
-        if self._mounted:
-            quota.unmount_volume(self.spec.workspace)
-            self._mounted = False
+        if self._unmount is not None:
+            self._unmount()
+            self._unmount = None
 
     def base_env(self, env: dict[str, str] | None) -> dict[str, str]:
         out = {"USER": INSIDE_NAME, "LOGNAME": INSIDE_NAME}
@@ -156,7 +162,10 @@ class BwrapSandbox(Sandbox):
         room = max(quota_bytes - settle(ws, user), 0)  # also hands host-written files to the sandbox user
         wall = min(timeout, lim.wall_seconds) if timeout is not None else lim.wall_seconds
         cg = CommandCgroup(lim)
-        wrapper = limit_wrapper(lim, room, cg.procs_files(), nproc=not cg.limits_procs, user=user)
+        profile = self.spec.gpu
+        gpu = profile is not None and bool(profile.select((env or {}).get("CUDA_VISIBLE_DEVICES")))
+        wrapper = limit_wrapper(lim, room, cg.procs_files(), nproc=not cg.limits_procs, user=user,
+                                address_space=not gpu or not cg.limits_memory)
         argv, fds = self.command_line(command, env)
         try:
             res = execute(

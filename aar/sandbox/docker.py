@@ -9,6 +9,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from aar.sandbox.access import ensure_readable
 from aar.sandbox.base import RunResult, Sandbox, SandboxError, SandboxSpec, SandboxUnavailable
 from aar.sandbox.mounts import hidden_paths, hidden_stub, python_paths
 from aar.sandbox.process import execute
@@ -53,6 +54,8 @@ class DockerSandbox(Sandbox):
         self.engine = docker_engine_version(exe)
         self.image = image or os.environ.get("AAR_DOCKER_IMAGE", DEFAULT_IMAGE)
         self.own_workspace()
+        for m in spec.mounts:  # docker binds every mount (no copies): the sandbox user must read them
+            ensure_readable(m.source, self.user)
 
     def base_env(self, env: dict[str, str] | None) -> dict[str, str]:
         out = {} if self.spec.hf_cache is None else self.spec.hf_cache.env()

@@ -31,6 +31,11 @@ SOCKET = Path("/aar/server.sock")
 ROLES = ("weak", "strong")
 META_KEYS = ("task", "size", "description", "n", "models", "seeds", "reference_mode", "baselines")
 DATA_FILES = ("train_label.jsonl", "train_unlabel.jsonl", "test.jsonl")
+COPY_MODELS_MB = 64
+
+
+def _tree_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 @dataclass(frozen=True)
@@ -41,10 +46,14 @@ class TaskView:
     models: dict[str, str] = field(default_factory=dict)  # role -> host dir (or an HF model name)
 
     def mounts(self) -> list[Mount]:
-        out = [Mount(self.data, DATA, copy=True)]  # no host path (agent name, run label) in mountinfo
+        """The data dir is copied in (no host path such as an agent's name or a run label in mountinfo);
+        so are models up to COPY_MODELS_MB (the zoo's: their host paths, which differ for a knowledge-removed
+        model, stay out of mountinfo too, and their 0600 weights need no grant); larger ones are bound."""
+        out = [Mount(self.data, DATA, copy=True)]
         for role, model in sorted(self.models.items()):
             if Path(model).is_absolute() and Path(model).exists():  # a missing dir fails when loaded
-                out.append(Mount(Path(model), MODELS / role))
+                small = _tree_bytes(Path(model)) <= COPY_MODELS_MB << 20
+                out.append(Mount(Path(model), MODELS / role, copy=small))
         return out
 
 

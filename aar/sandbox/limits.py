@@ -97,6 +97,10 @@ class CommandCgroup:
     def limits_procs(self) -> bool:
         return "pids" in self.dirs
 
+    @property
+    def limits_memory(self) -> bool:
+        return "memory" in self.dirs
+
     def _unique(self) -> list[Path]:
         return list(dict.fromkeys(self.dirs.values()))
 
@@ -144,17 +148,19 @@ JOIN_SCRIPT = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 126; shift; done;
 
 
 def limit_wrapper(limits: Limits, fsize_bytes: int, procs_files: list[str], *, nproc: bool = True,
-                  user: SandboxUser | None = None) -> list[str]:
+                  user: SandboxUser | None = None, address_space: bool = True) -> list[str]:
     """An argv prefix that joins the cgroups, sets the rlimits, drops to the sandbox user and execs the rest.
 
     Two tiny execs (sh, prlimit; setpriv when a user is given) instead of a Python preexec_fn, so Popen can
     vfork (about 8 ms saved). `nproc=False` leaves RLIMIT_NPROC alone: it counts every process of the
-    host uid, which all sandboxes share, so the per-command pids cgroup is the process limit when there."""
+    host uid, which all sandboxes share, so the per-command pids cgroup is the process limit when there.
+    `address_space=False` leaves RLIMIT_AS alone (CUDA maps tens of GB of address space it never touches; the
+    memory cgroup still bounds what is used)."""
     mem = limits.memory_mb * 1024 * 1024
     prlimit = [
         shutil.which("prlimit") or "/usr/bin/prlimit",
         f"--cpu={limits.cpu_seconds}",
-        f"--as={mem}",
+        *([f"--as={mem}"] if address_space else []),
         f"--fsize={fsize_bytes}",
         *([f"--nproc={limits.max_procs}"] if nproc else []),
         "--core=0",

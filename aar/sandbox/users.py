@@ -8,11 +8,12 @@ One uid for all sandboxes rather than one per agent: bubblewrap mounts tmpfs fol
 /dev/shm) and the kernel prints their owner's *host* uid in /proc/self/mountinfo, so a per-agent uid would
 let an idea tell an overseer re-run from its own runs. Agents are kept apart by their mount namespaces (no
 sandbox has another's workspace mounted); the shared uid keeps every workspace away from other host users
-(0700) and owns nothing else on the host. RLIMIT_NPROC counts per host uid, so the process limit is the
+and owns nothing else on the host. RLIMIT_NPROC counts per host uid, so the process limit is the
 per-command pids cgroup (the rlimit is the fallback only where no cgroup is available).
 
-Workspaces are owned by that uid and mode 0700, in a parent folder closed to other host users. Before
-each command `settle` gives the sandbox user whatever the host-side tools (running as root) wrote there;
+A workspace folder is root's, mode 0700, with an ACL entry giving the sandbox user rwx: only it (and root)
+can enter, and a command cannot open it to others. Before each command `settle` gives the sandbox user
+whatever the host-side tools (running as root) wrote inside;
 after it, with every process of the command dead, `settle` strips set-user-ID and set-group-ID bits, so no
 setuid file outlives a command (inside, every writable mount is nosuid anyway).
 """
@@ -49,16 +50,16 @@ def sandbox_user() -> SandboxUser | None:
 
 
 def own_workspace(workspace: Path, user: SandboxUser | None) -> None:
-    """Make the workspace folder the sandbox user's and private to it (0700), inside a parent no other host
-    user can enter (group and other rights removed; `aar.sandbox.access` lets the sandbox user pass): a
-    command may chmod its own workspace 0777, the parent still keeps everyone else out."""
-    if user is not None:
-        os.chown(workspace, user.uid, user.gid)
-        parent = workspace.parent
-        mode = stat.S_IMODE(os.stat(parent).st_mode)
-        if mode & 0o077:
-            os.chmod(parent, mode & 0o700)
+    """Make the workspace private to the sandbox user: the folder itself stays root's, mode 0700, with one
+    ACL entry `user:<sandbox uid>:rwx`, so a command can use it but not open it to others (it cannot chmod a
+    folder it does not own); what it creates inside is its own. Nothing outside the workspace is changed.
+    Without a sandbox user (the host process is not root) it is the caller's, mode 0700."""
     os.chmod(workspace, 0o700)
+    if user is not None:
+        from aar.sandbox.access import grant
+
+        os.chown(workspace, 0, 0)
+        grant(workspace, user, 7)
 
 
 def settle(root: Path, user: SandboxUser | None) -> int:
@@ -70,7 +71,7 @@ def settle(root: Path, user: SandboxUser | None) -> int:
     total = 0
     seen: set[tuple[int, int]] = set()
     top = os.stat(root, follow_symlinks=False)
-    total += _fix(None, str(root), top, user)
+    total += _fix(None, str(root), top, None)  # the folder itself stays root's (see own_workspace)
     for _, dirnames, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
         for name in dirnames + filenames:
             try:

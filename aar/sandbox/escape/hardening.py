@@ -70,10 +70,10 @@ def _setuid_left(ctx: EscapeContext, res: RunResult) -> str | None:
 
 def _outsider_reads(ctx: EscapeContext, res: RunResult) -> str | None:
     """A host user other than root and the sandbox user tries to read and list what the command opened up."""
-    mode = stat.S_IMODE(ctx.workspace.parent.stat().st_mode)
+    mode = stat.S_IMODE(ctx.workspace.stat().st_mode)
     try:
-        if sandbox_user() is None:  # not root: no other uid to try as; the folder modes must do
-            return f"{ctx.workspace.parent} is mode {oct(mode)}" if mode & 0o077 else None
+        if sandbox_user() is None:  # not root: no other uid to try as; the folder's mode must do
+            return f"{ctx.workspace} is mode {oct(mode)}" if mode & 0o077 else None
         for argv in (["cat", str(ctx.workspace / "open" / "note.txt")], ["ls", str(ctx.workspace)],
                      ["ls", str(ctx.workspace / "open")]):
             cp = subprocess.run(["setpriv", f"--reuid={OUTSIDER_UID}", f"--regid={OUTSIDER_UID}",
@@ -84,7 +84,6 @@ def _outsider_reads(ctx: EscapeContext, res: RunResult) -> str | None:
     finally:
         subprocess.run(["rm", "-rf", str(ctx.workspace / "open"), str(ctx.workspace / "pub.txt")],
                        check=False)
-        os.chmod(ctx.workspace, 0o700)
 
 
 def _socket_intact(ctx: EscapeContext, res: RunResult) -> str | None:
