@@ -104,13 +104,14 @@ def main() -> None:
                      lambda: agent.run("true")))
         print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
         print(
-            f"{'command':16} {'plain ms':>10} {'bwrap ms':>10} {'overhead ms':>12} {'p90 bwrap':>10}  (n={n})"
+            f"{'command':20} {'plain ms':>10} {'bwrap ms':>10} {'overhead ms':>12} {'p90 bwrap':>10}  (n={n})"
         )
         for name, plain, boxed in rows:
             p, b = timed(plain, n), timed(boxed, n)
             pm, bm = statistics.median(p), statistics.median(b)
             p90 = statistics.quantiles(b, n=10)[-1]
-            print(f"{name:16} {pm:10.1f} {bm:10.1f} {bm - pm:12.1f} {p90:10.1f}")
+            print(f"{name:20} {pm:10.1f} {bm:10.1f} {bm - pm:12.1f} {p90:10.1f}")
+        agent.close()
 
 
 if __name__ == "__main__":

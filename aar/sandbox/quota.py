@@ -66,22 +66,25 @@ def mount_volume(workspace: Path, size_mb: int) -> bool:
 
 
 def unmount_volume(workspace: Path) -> None:
-    """Unmount, with the files copied back into the plain folder and the image removed, so the workspace
-    is an ordinary folder again between sandboxes (`mount_volume` copies them in the next time)."""
+    """Unmount, with the files copied back into a plain folder and the image removed, so the workspace is an
+    ordinary folder again between sandboxes (`mount_volume` copies them in the next time). If the copy fails
+    the volume stays mounted, files and all."""
     workspace = workspace.resolve()
     if not is_mountpoint(workspace):
         return
+    out = workspace.with_name(f".{workspace.name}.unmounting")
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir()
+    _copy_tree(workspace, out)
     _run(["umount", str(workspace)])
-    img = image_path(workspace)
-    view = workspace.with_name(f".{workspace.name}.unmounting")
-    view.mkdir(exist_ok=True)
-    _run(["mount", "-o", "loop,ro,nosuid,nodev", str(img), str(view)])
-    try:
-        _copy_tree(view, workspace)
-    finally:
-        _run(["umount", str(view)])
-        view.rmdir()
-    img.unlink()
+    if any(workspace.iterdir()):  # files under the mount point (written while it was not mounted): keep them
+        _copy_tree(workspace, out)
+        shutil.rmtree(workspace)
+    else:
+        workspace.rmdir()
+    out.rename(workspace)
+    image_path(workspace).unlink(missing_ok=True)
 
 
 def _copy_tree(src: Path, dst: Path) -> None:

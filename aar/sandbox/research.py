@@ -49,9 +49,9 @@ def open_agent_sandbox(sandbox_kind: str, agent_dir: Path, public: Path, *, sock
                        limits: Limits | None = None, hard_disk_quota: bool | None = None,
                        gpu: GpuProfile | bool | None = None) -> tuple[Sandbox, TaskView]:
     """The agent's sandbox (`socket=None`: no server inside, as for the searcher, whose commands only run
-    ideas; `gpu=None`: the GPU profile of the run's device list, see `research_spec`). The hard-quota
-    workspace volume stays mounted after the process ends (files are in `.workspace.ext4` next to it while
-    unmounted; the next open mounts it again)."""
+    ideas; `gpu=None`: the GPU profile of the run's device list, see `research_spec`). A hard-quota
+    workspace volume is unmounted, its files copied back, when the sandbox is closed or collected or the
+    process exits normally; `Supervisor.stop()` releases those of killed processes."""
     agent_dir = Path(agent_dir)
     view = stage_agent_view(agent_dir, public, sandbox_kind)
     spec = research_spec(agent_dir / "workspace", view, socket=socket, limits=limits, gpu=gpu)
