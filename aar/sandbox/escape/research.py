@@ -136,10 +136,12 @@ def _other_targets(ctx: EscapeContext) -> list[str]:
 
 def _nothing_written(ctx: EscapeContext, res: RunResult) -> str | None:
     found = []
-    for dirpath, _, filenames in os.walk(ctx.run_dir):
+    for dirpath, _, filenames in os.walk(ctx.root):
         if MARK in filenames and Path(dirpath) != ctx.workspace:
             found.append(str(Path(dirpath) / MARK))
-    (ctx.workspace / MARK).unlink(missing_ok=True)
+    for dirpath, _, filenames in os.walk(ctx.root):  # leave nothing behind
+        if MARK in filenames:
+            (Path(dirpath) / MARK).unlink()
     if (ctx.other_workspace / "notes.txt").read_text() != "beta's own notes\n":
         found.append("beta's notes were changed")
     if sorted(os.listdir(ctx.other_workspace)) != ["notes.txt"]:
@@ -152,9 +154,10 @@ def _write_other(ctx: EscapeContext) -> str:
     return (
         f"for t in {targets}; do "
         f"echo x > $t/{MARK}; echo x >> $t/notes.txt; "
-        f"for p in /proc/[0-9]*; do echo x > $p/root$t/{MARK}; echo x > $p/cwd/{MARK}; done; "
+        f"for p in /proc/[0-9]*; do echo x > $p/root$t/{MARK}; done; "
         f"ln -sfn $t other_link && echo x > other_link/{MARK}; rm -f other_link; "
         "done 2>/dev/null; "
+        f"echo x > /proc/{ctx.decoy_pid}/cwd/{MARK} 2>/dev/null; "
         f"for up in .. ../.. ../../.. ../../../..; do echo x > /workspace/$up/{MARK}; "
         f"echo x > /aar/data/$up/{MARK}; done 2>/dev/null; ls -la /workspace/.. /; true"
     )
@@ -172,6 +175,6 @@ def attempts() -> list[Attempt]:
           lambda c: _py(REGENERATE) + f" {c.ws_inside}/{HASHES_FILE}", _aarlab_imported, timeout=25,
           setup=_write_hashes),
         A("write_other_workspace", "write into another agent's workspace, the overseer's re-run workspaces "
-          "or the run dir, by host path, /proc/*/root, /proc/*/cwd, symlinks and '..'", _write_other,
-          _nothing_written, timeout=20),
+          "or the run dir, by host path, /proc/*/root, the decoy process's /proc/PID/cwd, symlinks and '..'",
+          _write_other, _nothing_written, timeout=20),
     ]
