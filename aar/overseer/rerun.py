@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import json
 import shlex
-import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from aar.compute import ComputeQueue
-
-IDEA = "idea"  # the idea's folder inside the fresh workspace
-OUT = "out"
+from aar.sandbox.research import IDEA, OUT
 
 
 class RerunError(RuntimeError):
@@ -52,62 +49,38 @@ class Runner:
         """Predictions of the run (`predictions.json`, plus `manifest` when the runner wrote one);
         raises RerunError when the idea fails. `weak` / `models` replace the weak labels / model dirs
         behind the same neutral paths (counterfactual runs)."""
-        from aar.sandbox import Limits, make_sandbox
-        from aar.sandbox.layout import DATA, WORKSPACE, research_spec, stage_data
+        from aar.sandbox.layout import DATA, WORKSPACE
+        from aar.sandbox.research import open_rerun_sandbox, rerun_dir, stage_rerun
         from aar.sandbox.view_cache import fill_view_cache
 
-        run_dir = Path(work).resolve() / label
-        if run_dir.exists():
-            shutil.rmtree(run_dir)
-        workspace = run_dir / "workspace"
-        shutil.copytree(Path(idea_dir), workspace / IDEA, symlinks=False)
-        view = stage_data(
-            Path(data_dir), run_dir / "data", weak=weak, models=models, neutral_paths=self.sandbox != "none"
-        )
+        # the folder is named by a keyed hash of the label: its path must not tell the idea what run it is
+        workspace, view = stage_rerun(rerun_dir(Path(work).resolve(), label), Path(idea_dir), Path(data_dir),
+                                      self.sandbox, weak=weak, models=models)
         with self.queue.slot(self.owner, label) as slot:
             if self.view_cache:
                 fill_view_cache(view)
-            box = make_sandbox(
-                self.sandbox,
-                research_spec(workspace, view, limits=Limits()),
-                allow_unsafe=self.sandbox == "none",
-            )  # chosen explicitly
+            box = open_rerun_sandbox(self.sandbox, workspace, view)
             ws = box.inside(WORKSPACE)
-            cmd = " ".join(
-                shlex.quote(str(c))
-                for c in [
-                    self.python,
-                    "-m",
-                    "aarlab.w2s.run_idea",
-                    ws / IDEA,
-                    "--data-dir",
-                    box.inside(DATA),
-                    "--out",
-                    ws / OUT,
-                    "--seed",
-                    seed,
-                    "--threads",
-                    slot.threads,
-                ]
-            )
-            res = box.run(cmd, timeout=self.timeout, env=dict(slot.env))
-        if self.on_run is not None:
-            self.on_run(
-                {
-                    "label": label,
-                    "returncode": res.returncode,
-                    "seconds": res.seconds,
-                    "threads": slot.threads,
-                    "timed_out": res.timed_out,
-                }
-            )
-        pred = workspace / OUT / "predictions.json"
-        if res.returncode != 0 or not pred.is_file():
-            tail = (res.stderr or res.stdout or "")[-800:]
-            why = " (timed out)" if res.timed_out else ""
-            raise RerunError(f"{label}: exit {res.returncode}{why}: {tail}")
-        out = json.loads(pred.read_text())
-        manifest = workspace / OUT / "manifest.json"
-        if manifest.is_file():
-            out["manifest"] = json.loads(manifest.read_text())
-        return out
+            cmd = " ".join(shlex.quote(str(c)) for c in [
+                self.python, "-m", "aarlab.w2s.run_idea", ws / IDEA, "--data-dir", box.inside(DATA),
+                "--out", ws / OUT, "--seed", seed, "--threads", slot.threads,
+            ])
+            try:
+                res = box.run(cmd, timeout=self.timeout, env=dict(slot.env))
+            except BaseException:
+                box.close()
+                raise
+        with box:  # a hard-quota workspace is unmounted once its outputs are read
+            if self.on_run is not None:
+                self.on_run({"label": label, "returncode": res.returncode, "seconds": res.seconds,
+                             "threads": slot.threads, "timed_out": res.timed_out})
+            pred = workspace / OUT / "predictions.json"
+            if res.returncode != 0 or not pred.is_file():
+                tail = (res.stderr or res.stdout or "")[-800:]
+                why = " (timed out)" if res.timed_out else ""
+                raise RerunError(f"{label}: exit {res.returncode}{why}: {tail}")
+            out = json.loads(pred.read_text())
+            manifest = workspace / OUT / "manifest.json"
+            if manifest.is_file():
+                out["manifest"] = json.loads(manifest.read_text())
+            return out

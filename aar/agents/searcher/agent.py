@@ -200,9 +200,10 @@ class SearcherAgent:
         return "\n".join(lines) + "\n"
 
     def _run_cmd(self, folder: Path, out: Path, seed: int, slot: Slot) -> str:
-        """The idea runner under the slot's limits (threads; its GPU on GPU machines)."""
+        """The idea runner under the slot's limits (threads; its GPU on GPU machines: the slot's env also goes
+        to the sandbox, which binds that GPU and names it inside, so CUDA_VISIBLE_DEVICES is not repeated)."""
         q = shlex.quote
-        env = " ".join(f"{k}={q(v)}" for k, v in sorted(slot.env.items()))
+        env = " ".join(f"{k}={q(v)}" for k, v in sorted(slot.env.items()) if k != "CUDA_VISIBLE_DEVICES")
         return (
             f"mkdir -p {q(self.act.rel(out))} && {env} "
             f"{q(self.cfg.python)} -m aarlab.w2s.run_idea {q(self.act.rel(folder))} "
@@ -236,7 +237,8 @@ class SearcherAgent:
             out = self.ws / "out" / idea / f"seed{seed}"
             try:
                 with self.queue.slot(self.cfg.name, f"{idea}/seed{seed}") as slot:
-                    self.act.bash(self._run_cmd(folder, out, seed, slot), timeout=self.cfg.run_timeout)
+                    self.act.bash(self._run_cmd(folder, out, seed, slot), timeout=self.cfg.run_timeout,
+                                  env=slot.env)
                 ev = self.act.evaluate(out / "predictions.json", idea)
             except ToolFailed as e:
                 return self._failed(p, idea, folder, e)
