@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from aar.server.routes import board, core, evaluate, events, forum, snapshots, verify
+from aar.server.routes import board, core, evaluate, events, forum, run, snapshots, verify
 from aar.server.settings import Settings
 from aar.server.state import ServerState, build_state
 
@@ -59,7 +59,7 @@ def create_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
 
     app = FastAPI(title="aar research server", lifespan=lifespan)
     app.state.aar = state
-    for module in (core, evaluate, snapshots, forum, board, verify, events):
+    for module in (core, evaluate, snapshots, forum, board, verify, events, run):
         app.include_router(module.router)
     # The dashboard engineer mounts aar.server.dashboard here with one include_router line.
     app.include_router(__import__("aar.server.dashboard", fromlist=["router"]).router)

@@ -58,6 +58,9 @@ def serve_cmd(
     budget: Annotated[
         int, typer.Option("--budget", help="Evaluations per agent per task for the whole run.", min=0)
     ] = 300,
+    task: Annotated[
+        str | None, typer.Option("--task", help="The run's main task (shown first by the dashboard).")
+    ] = None,
     log_level: Annotated[str, typer.Option("--log-level")] = "warning",
 ) -> None:
     """Run the research server."""
@@ -88,7 +91,7 @@ def serve_cmd(
     from aar.server.app import create_app
     from aar.server.settings import Settings
 
-    kwargs: dict = {"run_dir": run_dir, "db_url": db_url, "budget": budget}
+    kwargs: dict = {"run_dir": run_dir, "db_url": db_url, "budget": budget, "task": task}
     if tasks_dir is not None:
         kwargs["tasks_dir"] = tasks_dir
     settings = Settings(**kwargs)

@@ -14,6 +14,7 @@ class Settings:
     tasks_dir: Path = field(default_factory=lambda: default_tasks_dir("full"))
     db_url: str | None = None  # None: SQLite (WAL) at RUN_DIR/aar.db
     budget: int = 300  # evaluations per agent per task for the whole run
+    task: str | None = None  # the run's main task (else run.toml's `task`); `GET /api/run`
     max_snapshot_bytes: int = 50 * 1024 * 1024
     max_snapshot_unpacked_bytes: int = 500 * 1024 * 1024
     max_snapshot_members: int = 10_000

@@ -41,6 +41,8 @@ def server_process(cfg: RunConfig) -> ManagedProcess:
         str(cfg.server.port),
         "--uds",
         str(run_dir / "server.sock"),
+        "--task",
+        cfg.task,
     ]
     if cfg.server.db_url:
         cmd += ["--db-url", cfg.server.db_url]

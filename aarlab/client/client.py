@@ -138,9 +138,12 @@ class AarClient:
             "POST", "/api/snapshots", content=data, headers={"Content-Type": "application/gzip"}
         )
 
+    def snapshot_bytes(self, snapshot_id: str) -> bytes:
+        """The snapshot's tar.gz as stored (read it without unpacking, e.g. `aar.methods.snapshot_files`)."""
+        return self._request("GET", f"/api/snapshots/{snapshot_id}").content
+
     def download_snapshot(self, snapshot_id: str, dest_dir: str | Path) -> Path:
-        data = self._request("GET", f"/api/snapshots/{snapshot_id}").content
-        return snapshots.unpack(data, dest_dir)
+        return snapshots.unpack(self.snapshot_bytes(snapshot_id), dest_dir)
 
     def snapshots(self, **filters: Any) -> list[dict]:
         return self._json("GET", "/api/snapshots", params=self._params(**filters))

@@ -1,0 +1,268 @@
+"""What a snapshot's method is: its files, its identity, a description in words, a diff against another.
+
+Used by the dashboard (a finding's recipe or code against its parent) and by the report (the winning
+method against the closest baseline, one row per distinct method). Snapshots come from agents, so
+reading one is bounded (files, bytes) and nothing here executes or unpacks to disk.
+Light: standard library only (the server imports it).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import io
+import json
+import tarfile
+from pathlib import Path, PurePosixPath
+
+MAX_FILES = 200
+MAX_FILE_BYTES = 256 * 1024
+MAX_TOTAL_BYTES = 2 * 1024 * 1024
+DOC_SUFFIXES = (".md", ".txt", ".rst")  # notes: not part of what a method is
+NOT_A_METHOD = ("strong_ceiling",)  # reads true labels: a ceiling, never "the closest baseline"
+
+# aarlab.w2s.recipe.Recipe's defaults (that module imports torch; the server must stay light)
+RECIPE_DEFAULTS: dict = {
+    "mode": None,
+    "label_source": "weak_soft",
+    "mix_alpha": 0.5,
+    "filter": "none",
+    "filter_keep": 0.7,
+    "reweight": "none",
+    "loss": "ce",
+    "aux_alpha": 0.5,
+    "rounds": 1,
+    "lr": None,
+    "epochs": None,
+    "weight_decay": 0.0,
+    "l2": None,
+}
+Files = dict[str, str]
+
+
+def snapshot_files(data: bytes) -> Files:
+    """The text files of a snapshot (tar.gz), bounded; a binary or oversized file reads as a one-line note."""
+    out: Files = {}
+    total = 0
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+            for member in tar:
+                if not member.isreg():
+                    continue
+                name = PurePosixPath(member.name).as_posix().lstrip("/")
+                if len(out) >= MAX_FILES:
+                    out["…"] = f"(more than {MAX_FILES} files; the rest not shown)"
+                    break
+                if member.size > MAX_FILE_BYTES or total + member.size > MAX_TOTAL_BYTES:
+                    out[name] = f"(not shown: {member.size} bytes)"
+                    continue
+                fh = tar.extractfile(member)
+                raw = fh.read() if fh is not None else b""
+                total += len(raw)
+                try:
+                    out[name] = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    out[name] = f"(binary file, {len(raw)} bytes)"
+    except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+        return {"(unreadable)": f"not a readable tar.gz snapshot: {exc}"}
+    return idea_files(out)
+
+
+def idea_files(files: Files) -> Files:
+    """Strip a single top-level folder when the idea (run.py) lives inside it."""
+    if "run.py" in files or not files:
+        return dict(sorted(files.items()))
+    tops = {name.split("/", 1)[0] for name in files}
+    if len(tops) == 1 and all("/" in n for n in files):
+        top = tops.pop()
+        return dict(sorted((n[len(top) + 1 :], t) for n, t in files.items()))
+    return dict(sorted(files.items()))
+
+
+def folder_files(folder: Path) -> Files:
+    out: Files = {}
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            try:
+                out[path.relative_to(folder).as_posix()] = path.read_text()
+            except (UnicodeDecodeError, OSError):
+                continue
+    return out
+
+
+def baseline_files(ceilings: bool = False) -> dict[str, Files]:
+    """The baseline ideas (aarlab/w2s/baselines/<name>), name -> files; the ceilings only when asked."""
+    from aarlab.w2s.baselines import BASELINES_DIR
+
+    return {
+        p.parent.name: folder_files(p.parent)
+        for p in sorted(BASELINES_DIR.glob("*/run.py"))
+        if ceilings or p.parent.name not in NOT_A_METHOD
+    }
+
+
+def is_doc(name: str) -> bool:
+    return name.lower().endswith(DOC_SUFFIXES)
+
+
+def recipe_of(files: Files) -> dict | None:
+    """The recipe (config.json without its free-form `name`) when the idea is a recipe idea."""
+    if "run_recipe" not in files.get("run.py", "") or "config.json" not in files:
+        return None
+    try:
+        cfg = json.loads(files["config.json"])
+    except ValueError:
+        return None
+    if not isinstance(cfg, dict):
+        return None
+    return {k: v for k, v in cfg.items() if k != "name"}
+
+
+def full_recipe(recipe: dict) -> dict:
+    return {**RECIPE_DEFAULTS, **recipe}
+
+
+def _method_view(files: Files) -> Files:
+    """The files that make the method: no notes, config.json canonical and without its `name` (a recipe's
+    defaults filled in: written out or left out, they are the same recipe)."""
+    out: Files = {}
+    recipe = recipe_of(files)
+    for name, text in files.items():
+        if is_doc(name):
+            continue
+        if name == "config.json" and recipe is not None:
+            text = json.dumps(full_recipe(recipe), indent=1, sort_keys=True) + "\n"
+        elif name == "config.json":
+            try:
+                cfg = json.loads(text)
+                if isinstance(cfg, dict):
+                    cfg.pop("name", None)
+                text = json.dumps(cfg, indent=1, sort_keys=True) + "\n"
+            except ValueError:
+                pass
+        out[name] = text
+    return out
+
+
+def method_key(files: Files) -> str:
+    """Same key = same method: identical code and recipe (names and notes aside)."""
+    view = _method_view(files)
+    h = hashlib.sha256()
+    for name, text in sorted(view.items()):
+        h.update(name.encode() + b"\0" + hashlib.sha256(text.encode()).digest())
+    return h.hexdigest()
+
+
+def _pct(x: object) -> str:
+    return f"{100 * float(x):.0f}%" if isinstance(x, int | float) else str(x)
+
+
+def describe_recipe(recipe: dict) -> str:
+    """A recipe in words (aarlab.w2s.recipe.run_recipe's semantics)."""
+    r = full_recipe(recipe)
+    src = {
+        "weak_hard": "the weak model's hard labels",
+        "weak_soft": "the weak model's soft labels",
+        "strong_prior": "the strong model's own zero-shot labels (no weak labels)",
+        "mix": f"a mix of the weak soft labels ({_pct(1 - float(r['mix_alpha']))}) and the strong "
+        f"model's zero-shot prior ({_pct(r['mix_alpha'])})",
+    }.get(r["label_source"], f"label source {r['label_source']}")
+    parts = [f"Train the strong model{' (' + r['mode'] + ' mode)' if r['mode'] else ''} on {src}"]
+    keep = _pct(r["filter_keep"])
+    if r["filter"] == "weak_confidence":
+        parts.append(f"keeping the {keep} of unlabeled items the weak model is most sure of")
+    elif r["filter"] == "agreement":
+        parts.append(f"keeping the {keep} where the weak labels agree most with the strong prior")
+    elif r["filter"] != "none":
+        parts.append(f"filter {r['filter']} (keep {r['filter_keep']})")
+    if r["reweight"] == "weak_confidence":
+        parts.append("weighting items by the weak model's confidence")
+    elif r["reweight"] == "agreement":
+        parts.append("weighting items by weak/strong agreement")
+    elif r["reweight"] != "none":
+        parts.append(f"reweighting {r['reweight']}")
+    loss = {
+        "ce": "cross-entropy",
+        "aux_conf": f"the auxiliary-confidence loss (mixing in its own predictions, α {r['aux_alpha']})",
+        "bootstrap": f"a soft-bootstrapping loss (α {r['aux_alpha']})",
+        "gce": "generalized cross-entropy (robust to label noise)",
+    }.get(r["loss"], f"loss {r['loss']}")
+    parts.append(f"with {loss}")
+    if int(r["rounds"] or 1) > 1:
+        parts.append(f"over {r['rounds']} rounds of self-training (later targets half its own predictions)")
+    hp = [
+        f"{k.replace('_', ' ')} {r[k]}"
+        for k in ("lr", "epochs", "weight_decay", "l2")
+        if r[k] is not None and r[k] != RECIPE_DEFAULTS[k]
+    ]
+    extra = [f"{k} {v}" for k, v in recipe.items() if k not in RECIPE_DEFAULTS]
+    text = ", ".join(parts)
+    if hp or extra:
+        text += "; " + ", ".join(hp + extra)
+    return text + "."
+
+
+def describe(files: Files, fallback: str = "") -> str:
+    """The method in words: its recipe, else what its code is (with the poster's own words as fallback)."""
+    recipe = recipe_of(files)
+    if recipe is not None:
+        return describe_recipe(recipe)
+    code = [n for n in files if n.endswith(".py")]
+    lines = sum(files[n].count("\n") + 1 for n in code)
+    what = f"Hand-written idea ({len(code)} Python file(s), {lines} lines)"
+    return f"{what}: {fallback}" if fallback else what + "."
+
+
+def recipe_changes(old: dict | None, new: dict | None) -> list[tuple[str, object, object]]:
+    """(key, old value, new value) for every recipe field that differs, defaults filled in."""
+    if old is None or new is None:
+        return []
+    a, b = full_recipe(old), full_recipe(new)
+    return [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+
+
+def diff(old: Files, new: Files, old_label: str, new_label: str, context: int = 3) -> str:
+    """Unified diff of the method files (notes left out; config.json canonical, without its name)."""
+    a, b = _method_view(old), _method_view(new)
+    out: list[str] = []
+    for name in sorted(set(a) | set(b)):
+        x, y = a.get(name, ""), b.get(name, "")
+        if x == y:
+            continue
+        out += difflib.unified_diff(
+            x.splitlines(keepends=True),
+            y.splitlines(keepends=True),
+            f"{old_label}/{name}" if name in a else "/dev/null",
+            f"{new_label}/{name}" if name in b else "/dev/null",
+            n=context,
+        )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in out)
+
+
+def distance(a: Files, b: Files) -> tuple[int, int, float]:
+    """How far two methods are: (run.py differs, recipe fields that differ, 1 - text similarity)."""
+    ra, rb = recipe_of(a), recipe_of(b)
+    va, vb = _method_view(a), _method_view(b)
+    text_a = "".join(f"{n}\n{t}" for n, t in sorted(va.items()))
+    text_b = "".join(f"{n}\n{t}" for n, t in sorted(vb.items()))
+    ratio = difflib.SequenceMatcher(None, text_a, text_b, autojunk=False).quick_ratio()
+    fields = len(recipe_changes(ra, rb)) if ra is not None and rb is not None else 99
+    return (int(va.get("run.py") != vb.get("run.py")), fields, round(1.0 - ratio, 6))
+
+
+def closest_baseline(files: Files, baselines: dict[str, Files]) -> str | None:
+    if not baselines:
+        return None
+    return min(sorted(baselines), key=lambda name: distance(files, baselines[name]))
+
+
+def comparison(files: Files, against: Files, label: str) -> dict:
+    """What the dashboard and the report show of a method against another: field changes and a diff."""
+    return {
+        "against": label,
+        "changes": [
+            {"field": k, "old": o, "new": n}
+            for k, o, n in recipe_changes(recipe_of(against), recipe_of(files))
+        ],
+        "diff": diff(against, files, label, "this"),
+    }
