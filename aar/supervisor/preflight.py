@@ -60,11 +60,15 @@ def llm_problems(cfg: RunConfig) -> list[str]:
 
 
 def task_problems(cfg: RunConfig) -> list[str]:
+    from aar.tasks.readiness import not_ready
+
     root = cfg.resolved_tasks_dir()
     out = []
     for task in sorted({g.task or cfg.task for g in cfg.agents} | {cfg.task}):
         if not (root / task / "main" / "public" / "meta.json").is_file():
             out.append(f"task {task!r} is not prepared under {root}: run `aar w2s prepare --size {cfg.size}`")
+        elif (why := not_ready(root / task)) is not None:
+            out.append(f"task {task!r} under {root}: {why}")
     return out
 
 
@@ -91,5 +95,16 @@ def server_problems(cfg: RunConfig) -> list[str]:
     return []
 
 
+def mlflow_problems(cfg: RunConfig) -> list[str]:
+    if cfg.mlflow is None:
+        return []
+    from aar.supervisor.mlflow_log import available
+
+    if not available():
+        return ["the [mlflow] table needs MLflow: pip install 'aar[mlflow]' (or remove the table)"]
+    return []
+
+
 def preflight(cfg: RunConfig) -> list[str]:
-    return server_problems(cfg) + task_problems(cfg) + sandbox_problems(cfg) + llm_problems(cfg)
+    return (server_problems(cfg) + task_problems(cfg) + sandbox_problems(cfg) + mlflow_problems(cfg)
+            + llm_problems(cfg))

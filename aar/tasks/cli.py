@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,6 +18,14 @@ SIZE_HELP = "full (the real CPU testbed), small (minutes; in the W2S regime) or 
 SizeOpt = Annotated[str, typer.Option("--size", help=SIZE_HELP)]
 TaskList = Annotated[list[str] | None, typer.Option("--task", help="a task (repeatable); default all")]
 Threads = Annotated[int, typer.Option("--threads", help="torch threads")]
+TasksDirOpt = Annotated[Path | None, typer.Option("--tasks-dir", help="tasks root (default: aar's tasks dir "
+                                                                       "for --size)")]
+
+
+def _fail(message: str) -> None:
+    """One line on stderr, exit 1."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
 
 
 def _tasks(task: list[str] | None) -> tuple[str, ...] | None:
@@ -52,26 +61,46 @@ def w2s_prepare(size: SizeOpt = "full", task: TaskList = None, threads: Threads 
 
 @w2s_app.command("baselines")
 def w2s_baselines(task: Annotated[str, typer.Option("--task")],
-                  mode: Annotated[str, typer.Option("--mode", help="probe or finetune")] = "probe",
+                  mode: Annotated[str | None, typer.Option("--mode", help="probe or finetune (default: the "
+                                                                            "task's reference mode)")] = None,
                   seeds: Annotated[int | None, typer.Option("--seeds", help="first N seeds")] = None,
                   size: SizeOpt = "full", as_json: Annotated[bool, typer.Option("--json")] = False,
                   idea: Annotated[list[str] | None, typer.Option("--idea", help="only these")] = None,
-                  threads: Threads = 2) -> None:
-    """Run every baseline idea over seeds and print accuracy and PGR against the fixed baselines."""
+                  threads: Threads = 2,
+                  tasks_root: TasksDirOpt = None) -> None:
+    """Run every baseline idea over seeds and print accuracy and PGR against the fixed baselines (built-in
+    and imported tasks alike)."""
     from aar.paths import tasks_dir
+    from aar.tasks import TASKS
     from aar.tasks.baseline_scores import baselines_table
-    from aar.tasks.prepare import prepare
+    from aar.tasks.readiness import not_ready
 
-    _tasks([task])
-    if mode not in ("probe", "finetune"):
-        raise typer.BadParameter("mode must be probe or finetune")
-    if not (tasks_dir(size) / task / "main" / "public" / "meta.json").exists():
+    root = tasks_root or tasks_dir(size)
+    meta_path = root / task / "main" / "public" / "meta.json"
+    if not meta_path.exists() and task in TASKS and tasks_root is None:
+        from aar.tasks.prepare import prepare
+
         prepare(size, (task,), quiet=as_json, threads=threads)
-    rows = baselines_table(task, mode, seeds, size, tuple(idea) if idea else None, threads=threads)
+    if not meta_path.exists():
+        _fail(f"no task {task!r} under {root} (built-in tasks: {', '.join(TASKS)}; import the published data "
+              "with `aar w2s import-aar`)")
+    why = not_ready(root / task)
+    if why:
+        _fail(f"task {task!r}: {why}")
+    meta = json.loads(meta_path.read_text())
+    mode = mode or meta.get("reference_mode", "probe")
+    if mode not in meta["baselines"]:
+        _fail(f"task {task!r} has no {mode} baselines (prepared: {', '.join(meta['baselines'])})")
+    from aarlab.w2s.baselines import BASELINES
+
+    for name in idea or []:
+        if name not in BASELINES:
+            _fail(f"unknown baseline idea {name!r}; choose from {', '.join(BASELINES)}")
+    rows = baselines_table(task, mode, seeds, size, tuple(idea) if idea else None, threads=threads, root=root)
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
         return
-    table = Table(title=f"W2S baselines: {task} ({mode}, size {size})")
+    table = Table(title=f"W2S baselines: {task} ({mode}, size {meta.get('size', size)})")
     for col in ("idea", "weak_acc", "strong_acc", "transfer_acc", "pgr", "pgr_se", "seconds"):
         table.add_column(col, justify="left" if col == "idea" else "right")
 

@@ -124,7 +124,7 @@ def test_prepare_computes_weak_artifacts_and_baselines_with_tiny_hf_models(tmp_p
     import torch
     from tiny_hf import make_tiny_model, toy_task
 
-    from aar.tasks.aar_jsonl_cli import prepare_imported
+    from aar.tasks.prepare_imported import prepare_imported
 
     torch.set_num_threads(1)
     model = make_tiny_model(tmp_path / "model")

@@ -23,8 +23,9 @@ def sentences(n: int = 400, seed: int = 0) -> list[str]:
     return out
 
 
-def make_tiny_model(dest: Path, seed: int = 0, arch: str = "llama") -> Path:
-    """Write a tiny tokenizer + causal LM to `dest` and return it."""
+def make_tiny_model(dest: Path, seed: int = 0, arch: str = "llama", hidden: int = HIDDEN,
+                    layers: int = 2) -> Path:
+    """Write a tiny tokenizer + causal LM (`hidden` wide, `layers` deep) to `dest` and return it."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import (
@@ -46,8 +47,8 @@ def make_tiny_model(dest: Path, seed: int = 0, arch: str = "llama") -> Path:
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", bos_token="<s>", eos_token="</s>")
     fast.save_pretrained(dest)
 
-    common = dict(vocab_size=tok.get_vocab_size(), hidden_size=HIDDEN, intermediate_size=64,
-                  num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+    common = dict(vocab_size=tok.get_vocab_size(), hidden_size=hidden, intermediate_size=2 * hidden,
+                  num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
                   max_position_embeddings=128,
                   pad_token_id=fast.pad_token_id, bos_token_id=fast.bos_token_id,
                   eos_token_id=fast.eos_token_id)
