@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from aar.tasks.grade import Baselines, baselines_of
-from aar.tasks.private import labels_for, public_mask_for, subset_baselines_for, test_subsets_for
+from aar.tasks.private import labels_for, public_mask_for, subset_baselines_for, subsets_for
 from aar.tasks.readiness import not_ready
 
 MAIN, HELDOUT = "main", "heldout"
@@ -69,7 +69,7 @@ def load_draw(task_dir: Path, draw: str) -> TaskDraw:
             f"{task_dir}/{draw}: test_public_mask length {mask.size} != test labels "
             f"{labels.get('test', np.empty(0)).size}"
         )
-    subsets = test_subsets_for(public)
+    subsets = subsets_for(public)
     if subsets is not None and len(subsets) != labels["test"].size:
         raise ValueError(
             f"{task_dir}/{draw}: {len(subsets)} test subsets != {labels['test'].size} test labels"

@@ -23,7 +23,7 @@ from rich.console import Console
 from aar.tasks.aar_jsonl import CeilingError
 from aar.tasks.baseline_scores import run_test_predictions
 from aar.tasks.grade import accuracy, binomial_se, by_subset
-from aar.tasks.private import SUBSET_BASELINES, ceiling_config, labels_for, private_dir, test_subsets_for
+from aar.tasks.private import SUBSET_BASELINES, ceiling_config, labels_for, private_dir, subsets_for
 from aarlab.w2s.baselines import baseline_dir
 from aarlab.w2s.jsonl import read_json, write_json
 from aarlab.w2s.metrics import mean_se
@@ -83,7 +83,7 @@ def prepare_imported(task_dir: Path, modes: tuple[str, ...] = ("finetune",), thr
                 weak_test[seed] = preds
     y_main = np.asarray(labels_for(main)["test"])
     w_m, w_se = mean_se([weak_docs["main"][s]["weak_test_acc"] for s in seeds])
-    subsets = test_subsets_for(main)
+    subsets = subsets_for(main)
     baselines: dict[str, dict] = {}
     per_subset: dict[str, dict] = {}
     for mode in modes:

@@ -52,7 +52,7 @@ def item_meta_for(data_dir: Path) -> dict[str, list[dict]] | None:
     return read_json(path) if path.exists() else None
 
 
-def test_subsets_for(data_dir: Path) -> list[str] | None:
+def subsets_for(data_dir: Path) -> list[str] | None:
     """The `subset` of every test item ("" where an item has none); None when no test item has one."""
     meta = (item_meta_for(data_dir) or {}).get("test")
     if not meta or not any("subset" in m for m in meta):

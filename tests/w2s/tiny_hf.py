@@ -75,3 +75,32 @@ def toy_task(n: int, seed: int) -> tuple[list[str], list[int]]:
         texts.append(" ".join([*pre, key, *post]) + "?")
         labels.append(label)
     return texts, labels
+
+
+RELEASE_SUBSETS = ("in_distribution", "out_of_distribution")
+
+
+def release_rows(split: str, n: int) -> list[dict]:
+    """Rows in the published release's binary (math/code) shape: `question`, `choice`, a bool `label`, plus
+    the `subset` and `difficulty` metadata the release strips for agents. True iff the colour is one of the
+    first three; a third of the items are `out_of_distribution`."""
+    rng = random.Random(f"release/{split}")
+    rows = []
+    for j in range(n):
+        color, animal = rng.choice(COLORS), rng.choice(ANIMALS)
+        pre = " ".join(rng.choice(FILLER) for _ in range(rng.randint(0, 3)))
+        rows.append({"question": f"{pre} {color} {animal}?".strip(), "choice": rng.choice(["yes", "no"]),
+                     "label": COLORS.index(color) < 3, "subset": RELEASE_SUBSETS[j % 3 == 0],
+                     "difficulty": str(1 + j % 4)})
+    return rows
+
+
+def write_release(root: Path, sizes: dict[str, int], dataset: str = "toy") -> Path:
+    """`root/<dataset>/{train_label,train_unlabel,test}.jsonl` (the release's `labeled_data` layout)."""
+    import json
+
+    for split, n in sizes.items():
+        path = Path(root) / dataset / f"{split}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps(r) + "\n" for r in release_rows(split, n)))
+    return Path(root) / dataset
