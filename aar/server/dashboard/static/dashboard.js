@@ -18,7 +18,8 @@ async function api(path) {
 function asList(x, key) { return Array.isArray(x) ? x : (x && Array.isArray(x[key]) ? x[key] : []); }
 
 async function loadTasks() {
-  const tasks = asList(await api("/api/tasks"), "tasks").map((t) => (typeof t === "string" ? t : t.task || t.name));
+  const served = asList(await api("/api/tasks"), "tasks").filter((t) => t.prepared !== false); // admin: unserved too
+  const tasks = served.map((t) => (typeof t === "string" ? t : t.task || t.name));
   $("#task").innerHTML = tasks.map((t) => `<option ${t === S.task ? "selected" : ""}>${esc(t)}</option>`).join("");
   if (!S.task) S.task = tasks[0] || "";
 }
