@@ -59,6 +59,7 @@ class Supervisor:
         self._usage_at = 0.0
         self._stopped = False
         self._failed_start = False
+        self._last_result = 0  # newest result finding id seen by drain()
         self.interrupted = False  # a stop request / Ctrl-C ended the run early: manifest status "stopped"
         self.mlflow = None  # aar.supervisor.mlflow_log.MlflowSync when run.toml has an [mlflow] table
 
@@ -276,12 +277,17 @@ class Supervisor:
         return False
 
     def _last_result_id(self) -> int:
+        """The newest result finding on the server (read incrementally)."""
         try:
             with self.admin() as admin:
-                ids = [int(f["id"]) for f in admin.findings(type="result", limit=10_000)]
+                while True:
+                    page = admin.findings(type="result", since=self._last_result, limit=1000)
+                    if not page:
+                        break
+                    self._last_result = max(self._last_result, *(int(f["id"]) for f in page))
         except (AarClientError, OSError):
-            return 0
-        return max(ids, default=0)
+            pass
+        return self._last_result
 
     @contextmanager
     def _maybe_live(self) -> Iterator[Live | None]:

@@ -2,7 +2,8 @@
 layout (`labeled_data/<dataset>/{train_label,train_unlabel,test}.jsonl`, math-shaped rows with `subset` and
 `difficulty`) -> `aar w2s import-aar` (held-out draw carved, weak artifacts and baselines) ->
 `aar w2s baselines` -> `aar run` with a searcher and the overseer (verifications on the imported held-out
-draw, MLflow logging into a local sqlite store) -> `aar report` with the per-subset split -> `aar export`.
+draw, MLflow logging into a local sqlite store) -> `aar export` -> `aar resume` (the manifest continued, the
+report written with the per-subset split).
 Every step is the real command line in its own process."""
 
 from __future__ import annotations
@@ -105,8 +106,12 @@ def test_published_layout_import_baselines_run_verify_report(tmp_path: Path) -> 
     assert sum(s["n"] for s in claim["details"]["subsets"].values()) == held["n"]["test"]
     assert "blank_strong not run" in (claim["note"] or "")
 
-    # the report splits test metrics by subset; leaderboard.json has a schema version
-    aar("report", str(run_dir), env=env)
+    # `aar resume` (nothing left to do: the searcher has had its ideas) continues the manifest and writes the
+    # report, which splits test metrics by subset; leaderboard.json has a schema version
+    aar("resume", str(run_dir), "--verify-minutes", "1", env=env, timeout=300)
+    resumed = json.loads((run_dir / "manifest.json").read_text())
+    assert resumed["id"] == manifest["id"] and resumed["status"] == "done"
+    assert [x["status"] for x in resumed["sessions"]] == ["done", "done"]
     report = (run_dir / "report.md").read_text()
     section = report[report.index("## Test metrics by subset"):]
     assert all(s in section.splitlines()[4] for s in SUBSETS)  # header row names both subsets
