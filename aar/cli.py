@@ -19,9 +19,10 @@ from aar.tasks.cli import w2s_app, zoo_app  # noqa: E402
 app.add_typer(zoo_app, name="zoo")
 app.add_typer(w2s_app, name="w2s")
 
-from aar.tasks.aar_jsonl_cli import import_aar_cmd  # noqa: E402
+from aar.tasks.aar_jsonl_cli import import_aar_cmd, prepare_imported_cmd  # noqa: E402
 
 w2s_app.command("import-aar")(import_aar_cmd)
+w2s_app.command("prepare-imported")(prepare_imported_cmd)
 
 from aar.server.cli import serve_cmd  # noqa: E402
 
@@ -44,6 +45,10 @@ from aar.report.cli import demo_cmd, report_cmd, resume_cmd  # noqa: E402
 app.command("demo")(demo_cmd)
 app.command("report")(report_cmd)
 app.command("resume")(resume_cmd)
+
+from aar.supervisor.export import export_cmd  # noqa: E402
+
+app.command("export")(export_cmd)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -94,3 +94,16 @@ class State:
             for j in self.data["jobs"].values():
                 out[j["status"]] = out.get(j["status"], 0) + 1
             return out
+
+
+def overseer_idle(run_dir: Path, last_result_id: int = 0) -> bool:
+    """Nothing queued or running in the run's overseer queue, every requested baseline verified, and (with
+    `last_result_id`, the newest result finding on the server) every result up to it taken in."""
+    path = Path(run_dir) / "overseer" / "state.json"
+    if not path.exists():
+        return False
+    state = json.loads(path.read_text())
+    if int(state.get("last_finding_id", 0)) < last_result_id:
+        return False
+    busy = any(j["status"] in ("queued", "running") for j in state.get("jobs", {}).values())
+    return not busy and all(b in state.get("baselines", {}) for b in state.get("baselines_wanted", []))

@@ -49,6 +49,11 @@ class Plan:
     work: Path
     blank_model: Callable[[str], str | None] = lambda task: None  # task -> host dir of its blank strong
     shared: dict[str, dict] = field(default_factory=dict)  # label -> recorded run (this snapshot's)
+    notes: list[str] = field(default_factory=list)  # checks not run, and why (joined into the close note)
+
+    def note(self, first: str | None = None) -> str | None:
+        parts = [p for p in [first, *self.notes] if p]
+        return "; ".join(parts) if parts else None
 
     def data(self, task: str, draw: str) -> Path:
         return self.tasks_root / task / draw / "public"
@@ -129,6 +134,11 @@ def full_check(plan: Plan, cfg: VerifyConfig, other_tasks: list[str]) -> None:
         blank = plan.blank_model(plan.task)
         if blank is not None:
             plan.record("blank_strong", plan.task, "heldout", s0, "blank-strong", models={"strong": blank})
+        else:
+            plan.notes.append(
+                f"blank_strong not run: task {plan.task!r} has no knowledge-removed twin of its strong model "
+                "(only zoo models have one; an HF model's is not built), so the `solver` check was skipped"
+            )
     if cfg.generalization:
         for other in other_tasks:
             if (plan.data(other, "heldout") / "meta.json").is_file():

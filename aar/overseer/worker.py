@@ -56,13 +56,20 @@ def idea_root(folder: Path) -> Path:
 
 
 def blank_model_for(tasks_root: Path) -> Callable[[str], str | None]:
-    """task -> host dir of its knowledge-removed strong model (None where the zoo has none: HF models)."""
+    """task -> host dir of its knowledge-removed strong model: only a zoo task's own strong model has one
+    (None for HF models, e.g. imported tasks, even one named like a zoo task)."""
     from aar.tasks.zoo.blank import blank_dir, blank_ready
+    from aar.tasks.zoo.build import model_dir
 
     def lookup(task: str) -> str | None:
         meta = json.loads((Path(tasks_root) / task / "heldout" / "public" / "meta.json").read_text())
         size = meta.get("size")
-        return str(blank_dir(task, size)) if size and blank_ready(task, size) else None
+        if not size or not blank_ready(task, size):
+            return None
+        strong = (meta.get("models") or {}).get("strong")
+        if strong is None or Path(strong).resolve() != model_dir(task, "strong", size).resolve():
+            return None
+        return str(blank_dir(task, size))
 
     return lookup
 
@@ -185,7 +192,7 @@ class Overseer:
                     full_check(plan, cfg, others)
             finally:
                 self._save_runs(key, plan.shared)
-            return self.api.close_verification(plan.subject, screened=screened, note=note)
+            return self.api.close_verification(plan.subject, screened=screened, note=plan.note(note))
 
     # -- verification ---------------------------------------------------------------------------
 
@@ -271,7 +278,7 @@ class Overseer:
             if screen(plan, self.cfg.verify) is not None:
                 others = [t for t in all_tasks(self.cfg.tasks_root) if t != task]
                 full_check(plan, self.cfg.verify, others)
-            res = self.api.close_verification(plan.subject)
+            res = self.api.close_verification(plan.subject, note=plan.note())
         except Exception as e:  # noqa: BLE001 - recorded, so the run is not left waiting on it
             log.exception("baseline %s failed", name)
             res = self.api.close_verification(plan.subject, note=f"overseer error: {repr(e)[:2000]}")

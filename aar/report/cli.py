@@ -63,16 +63,6 @@ def overseer_process(sandbox: str, slots: int, threads: int, baselines: list[str
     )
 
 
-def overseer_idle(run_dir: Path) -> bool:
-    """Nothing queued or running in the overseer's durable queue, and every requested baseline verified."""
-    path = run_dir / "overseer" / "state.json"
-    if not path.exists():
-        return False
-    state = json.loads(path.read_text())
-    busy = any(j["status"] in ("queued", "running") for j in state.get("jobs", {}).values())
-    return not busy and all(b in state.get("baselines", {}) for b in state.get("baselines_wanted", []))
-
-
 def write_run_report(run_dir: Path, client, task: str | None, threads: int = 1) -> dict:  # noqa: ANN001
     from aar.report.collect import collect
     from aar.report.render import write_report
@@ -126,11 +116,9 @@ def supervise_and_report(cfg, verify_minutes: float, build: Build | None = None)
             console.print(
                 f"agents done; waiting up to {verify_minutes:g} min for the overseer to finish verifying"
             )
-            t_end = time.time() + verify_minutes * 60
-            while time.time() < t_end and not overseer_idle(sup.run_dir):
-                sup.step()
-                time.sleep(2.0)
+            sup.drain(verify_minutes * 60)
         except KeyboardInterrupt:
+            sup.interrupted = True
             console.print("[yellow]interrupted: writing the report with what is verified so far[/]")
         for p in sup.agents.values():
             if p.alive():

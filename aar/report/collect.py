@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from aar.report.assemble import build_report, to_seconds
+from aar.report.subsets import collect_subsets
 from aarlab.client import AarClient
 
 NOT_A_METHOD = {"strong_ceiling"}  # ceilings are shown but never "the best baseline"
@@ -95,6 +96,7 @@ def collect(run_dir: Path, client: AarClient, task: str | None = None, threads: 
         not_methods=NOT_A_METHOD,
     )
     data["overseer"] = {"jobs": _job_counts(state), "probing": flags}
+    data["subsets"] = collect_subsets(client, task)
     return data
 
 

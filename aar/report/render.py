@@ -8,6 +8,9 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, Undefined, select_autoescape
 
 from aar.report.plots import pgr_over_time_svg
+from aar.report.subsets import subsets_markdown
+
+LEADERBOARD_SCHEMA_VERSION = 1  # leaderboard.json: bump when a key changes meaning or goes away
 
 
 def fmt(x: object, nd: int = 3) -> str:
@@ -120,6 +123,7 @@ def render_markdown(data: dict) -> str:
             ],
         )
     )
+    parts += subsets_markdown(data)
     parts += ["", "## PGR over time", "", "![PGR over time](pgr_over_time.svg)", ""]
     parts += ["## Flags", ""]
     flags = data.get("flags", [])
@@ -161,7 +165,8 @@ def write_report(data: dict, run_dir: Path) -> dict[str, Path]:
         "report.html": run_dir / "report.html",
         "pgr_over_time.svg": run_dir / "pgr_over_time.svg",
     }
-    paths["leaderboard.json"].write_text(json.dumps(data, indent=2, sort_keys=True))
+    doc = {**data, "schema_version": LEADERBOARD_SCHEMA_VERSION}
+    paths["leaderboard.json"].write_text(json.dumps(doc, indent=2, sort_keys=True))
     paths["report.md"].write_text(render_markdown(data))
     paths["pgr_over_time.svg"].write_text(svg)
     paths["report.html"].write_text(render_html(data, svg))

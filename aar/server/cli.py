@@ -114,6 +114,8 @@ def serve_cmd(
     tmp.write_text(json.dumps(info))
     os.replace(tmp, settings.run_dir / "server.json")
     typer.echo(f"aar server listening: {json.dumps(info)}", err=True)
+    for name, why in sorted(app.state.aar.tasks.problems().items()):  # served tasks are listed by the API
+        typer.echo(f"aar serve: task {name!r} is not served: {why}", err=True)
     asyncio.run(server.serve(sockets=socks))
 
 

@@ -17,7 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from aar.tasks.grade import Baselines, baselines_of
-from aar.tasks.private import ceiling_predictions_for, labels_for, public_mask_for
+from aar.tasks.private import (
+    ceiling_predictions_for,
+    labels_for,
+    public_mask_for,
+    subset_baselines_for,
+    subsets_for,
+)
+from aar.tasks.readiness import not_ready
 
 MAIN, HELDOUT = "main", "heldout"
 DRAWS = (MAIN, HELDOUT)
@@ -33,6 +40,8 @@ class TaskDraw:
     public_idx: np.ndarray  # indices of the public half of test
     private_idx: np.ndarray
     ceiling: dict[str, np.ndarray] | None = None  # mode -> (seeds, n_test) strong-ceiling test predictions
+    subsets: np.ndarray | None = None  # imported tasks: each test item's `subset` (private)
+    subset_base: dict[str, Baselines] | None = None  # the fixed baselines per subset, reference mode
 
     @property
     def n_test(self) -> int:
@@ -73,6 +82,12 @@ def load_draw(task_dir: Path, draw: str) -> TaskDraw:
         ceiling = {m: np.asarray([raw[m][k] for k in sorted(raw[m], key=int)], dtype=np.uint8) for m in raw}
         if any(c.ndim != 2 or c.shape[1] != labels["test"].size for c in ceiling.values()):
             raise ValueError(f"{task_dir}/{draw}: ceiling predictions do not match the test split")
+    subsets = subsets_for(public)
+    if subsets is not None and len(subsets) != labels["test"].size:
+        raise ValueError(
+            f"{task_dir}/{draw}: {len(subsets)} test subsets != {labels['test'].size} test labels"
+        )
+    per_mode = (subset_baselines_for(public) or {}).get(meta.get("reference_mode", "probe")) or {}
     return TaskDraw(
         task=task_dir.name,
         draw=draw,
@@ -82,6 +97,8 @@ def load_draw(task_dir: Path, draw: str) -> TaskDraw:
         public_idx=np.flatnonzero(mask),
         private_idx=np.flatnonzero(~mask),
         ceiling=ceiling,
+        subsets=None if subsets is None else np.asarray(subsets),
+        subset_base={k: Baselines(float(v["weak_acc"]), float(v["strong_acc"])) for k, v in per_mode.items()},
     )
 
 
@@ -95,7 +112,9 @@ def load_task(task_dir: Path) -> TaskData:
 
 
 class TaskRegistry:
-    """Loads every task under `root` that has a `main` draw; rescans (at most every 2 s) on a miss."""
+    """Loads every task under `root` that has a `main` draw; rescans (at most every 2 s) on a miss. A task
+    that cannot be served (not prepared, unreadable) is kept in `problems()` with the reason, and loaded
+    by a later scan once it is fixed."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -113,11 +132,15 @@ class TaskRegistry:
             for task_dir in sorted(self.root.iterdir()):
                 if task_dir.name in self._tasks or not (task_dir / MAIN / "public" / "meta.json").exists():
                     continue
+                why = not_ready(task_dir)
+                if why is not None:
+                    self._errors[task_dir.name] = why
+                    continue
                 try:
                     self._tasks[task_dir.name] = load_task(task_dir)
                     self._errors.pop(task_dir.name, None)
                 except (OSError, ValueError, KeyError, TypeError) as exc:
-                    self._errors[task_dir.name] = str(exc)
+                    self._errors[task_dir.name] = f"unreadable: {exc}"
 
     def get(self, name: str) -> TaskData | None:
         task = self._tasks.get(name)
@@ -125,6 +148,13 @@ class TaskRegistry:
             self.scan()
             task = self._tasks.get(name)
         return task
+
+    def problems(self) -> dict[str, str]:
+        """Task dirs that are not served, and why (admin only: `GET /api/tasks`)."""
+        if time.monotonic() - self._last_scan > 2.0:
+            self.scan()
+        with self._lock:
+            return dict(self._errors)
 
     def names(self) -> list[str]:
         if time.monotonic() - self._last_scan > 2.0:

@@ -18,6 +18,7 @@ from aar.server.models import Agent, AgentFlag, Finding, Recheck, Snapshot, Subm
 from aar.server.public_figures import round_figure
 from aar.server.routes.common import NAME_RE, iso
 from aar.server.scoring import unpack_array
+from aar.server.subsets import heldout_subsets
 from aar.server.verdict import Facts, Run, judge
 from aar.tasks.grade import beyond_strong
 
@@ -160,6 +161,9 @@ def close(state, s: Session, subject: Subject, screened: bool, note: str | None)
         [run_of(r, state) for r in rechecks],
         Facts(base=base, subject_task=subject_task, screened=screened, **facts_kw),
     )
+    subsets = heldout_subsets(state.tasks, rechecks)
+    if subsets:
+        j.details["subsets"] = subsets
     v = Verification(
         finding_id=subject.finding_id,
         baseline=subject.baseline,

@@ -9,6 +9,7 @@ budget_per_agent = 60         # evaluations per agent (also the server's per-tas
 sandbox = "bwrap"             # bwrap | docker | none
 compute_slots = 2             # default: cores // threads_per_job
 threads_per_job = 1
+verify_grace = 600            # after the agents finish, wait up to this long for the overseer to finish
 
 [server]                      # omit `url` to start `aar serve` in the run dir
 port = 0
@@ -23,6 +24,10 @@ llm = { provider = "anthropic", model = "claude-sonnet-4-5" }    # LLMAgentConfi
 [[extra_processes]]           # more workers started and stopped with the run (e.g. the overseer)
 name = "overseer"
 command = ["{python}", "-m", "aar.overseer", "--run-dir", "{run_dir}"]
+
+[mlflow]                      # optional (pip install 'aar[mlflow]'): submissions and verifications to MLflow
+tracking_uri = "sqlite:///runs/mlflow.db"
+experiment = "aar"
 ```
 """
 
@@ -94,6 +99,15 @@ class ExtraProcess(BaseModel):
     admin: bool = True  # gets the admin token as $AAR_ADMIN_TOKEN
 
 
+class MlflowConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tracking_uri: str = Field(min_length=1)  # e.g. sqlite:///mlflow.db, http://host:5000, file:///abs/mlruns
+    experiment: str = Field("aar", min_length=1)
+    run_name: str | None = None  # the MLflow parent run's name (default: the run dir's name)
+    interval: float = Field(10.0, gt=0)  # seconds between syncs while the run goes on
+
+
 class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -114,6 +128,8 @@ class RunConfig(BaseModel):
     stop_grace: float = Field(10.0, ge=0)  # seconds between SIGTERM and SIGKILL
     refresh: float = Field(1.0, gt=0)  # live table / limits check period
     extra_processes: list[ExtraProcess] = Field(default_factory=list)
+    verify_grace: float = Field(0.0, ge=0)  # seconds to let the overseer drain its queue after the agents
+    mlflow: MlflowConfig | None = None
 
     @field_validator("agents", mode="before")
     @classmethod

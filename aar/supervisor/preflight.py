@@ -10,6 +10,7 @@ running a command, and each LLM endpoint with one cheap call; one line per probl
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -82,7 +83,7 @@ def check_sandbox(kind: str) -> None:
 def check_run(cfg: RunConfig, *, tasks_built: bool = True, fresh: bool = False) -> None:
     """What `cfg` needs from the machine. `tasks_built=False` skips the task check (a demo builds them);
     `fresh` refuses a run folder that already holds a run (resuming one is `aar resume`)."""
-    from aar.tasks.readiness import draw_ready
+    from aar.tasks.readiness import draw_ready, prepare_command
 
     run_dir = Path(cfg.run_dir)
     if run_dir.exists() and not run_dir.is_dir():
@@ -93,7 +94,9 @@ def check_run(cfg: RunConfig, *, tasks_built: bool = True, fresh: bool = False) 
         root = cfg.resolved_tasks_dir()
         for task in dict.fromkeys([cfg.task, *(g.task for g in cfg.agents if g.task)]):
             if not draw_ready(root / task / "main" / "public"):
-                hint = f"aar w2s prepare --size {cfg.size} --task {task}"
+                meta = root / task / "main" / "public" / "meta.json"
+                hint = (prepare_command(root / task, json.loads(meta.read_text())) if meta.is_file()
+                        else f"aar w2s prepare --size {cfg.size} --task {task}")
                 raise PreflightError(f"task {task!r} is not built under {root} (`{hint}` builds it)")
     if cfg.server.url is None:
         check_port(cfg.server.host, cfg.server.port)
@@ -173,10 +176,20 @@ def sandbox_problems(cfg: RunConfig) -> list[str]:
     return []
 
 
+def mlflow_problems(cfg: RunConfig) -> list[str]:
+    if cfg.mlflow is None:
+        return []
+    from aar.supervisor.mlflow_log import available
+
+    if not available():
+        return ["the [mlflow] table needs MLflow: pip install 'aar[mlflow]' (or remove the table)"]
+    return []
+
+
 def preflight(cfg: RunConfig) -> list[str]:
     """Every problem `aar run` would meet, one line each (an empty list: ready)."""
     try:
         check_run(cfg)
     except PreflightError as e:
         return [str(e)]
-    return sandbox_problems(cfg) + llm_problems(cfg)
+    return sandbox_problems(cfg) + mlflow_problems(cfg) + llm_problems(cfg)

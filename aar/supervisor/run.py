@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.live import Live
 
 from aar.compute import ComputeQueue
-from aar.supervisor import table
+from aar.supervisor import manifest, table
 from aar.supervisor.agents import agent_command, agent_env, direction_text, register_agent
 from aar.supervisor.config import AgentGroup, ExtraProcess, RunConfig
 from aar.supervisor.procs import ManagedProcess, stop_all
@@ -60,6 +60,10 @@ class Supervisor:
         self._usage: dict[str, dict[str, Any]] = {}
         self._usage_at = 0.0
         self._stopped = False
+        self._failed_start = False
+        self._last_result = 0  # newest result finding id seen by drain()
+        self.interrupted = False  # a stop request / Ctrl-C ended the run early: manifest status "stopped"
+        self.mlflow = None  # aar.supervisor.mlflow_log.MlflowSync when run.toml has an [mlflow] table
 
     # -- start ------------------------------------------------------------------------------------
 
@@ -74,7 +78,12 @@ class Supervisor:
         self.queue = ComputeQueue(
             run_dir / "queue", cfg.slots(), threads=cfg.threads_per_job, devices=cfg.gpus
         )
-        self.server = start_server(cfg)
+        doc = manifest.begin(run_dir, cfg)
+        try:
+            self.server = start_server(cfg)
+        except BaseException:
+            self._failed_start = True
+            raise
         try:
             with self.admin() as admin:
                 for name, group in cfg.agent_specs():
@@ -85,9 +94,20 @@ class Supervisor:
                 self.add_process(spec)
             for p in self.agents.values():
                 p.start()
+            if cfg.mlflow is not None:
+                self._start_mlflow(doc)
         except BaseException:
+            self._failed_start = True
             self.stop()  # never leave a half-started run behind
             raise
+
+    def _start_mlflow(self, doc: dict) -> None:
+        from aar.supervisor.mlflow_log import MlflowLogger, MlflowSync
+
+        assert self.cfg.mlflow is not None
+        logger = MlflowLogger(self.run_dir, self.cfg.mlflow, doc)
+        self.mlflow = MlflowSync(logger, self.admin, self.cfg.mlflow.interval)
+        self.mlflow.start()
 
     def admin(self) -> AarClient:
         assert self.server is not None, "start() first"
@@ -239,9 +259,41 @@ class Supervisor:
                 if not working:
                     self._usage_at = 0.0  # the last agent's final evaluations must show in rows()
                     return True
-                if self.stop_requested.is_set() or (t_end is not None and time.time() >= t_end):
+                if self.stop_requested.is_set():
+                    self.interrupted = True
+                    return False
+                if t_end is not None and time.time() >= t_end:
                     return False
                 self.stop_requested.wait(self.cfg.refresh)
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """After the agents: keep supervising until the overseer has verified every result (True) or
+        `timeout` (default `verify_grace`) / a stop request (False)."""
+        from aar.overseer.state import overseer_idle
+
+        timeout = self.cfg.verify_grace if timeout is None else timeout
+        t_end = time.time() + timeout
+        while time.time() < t_end and not self.stop_requested.is_set():
+            self.step()
+            if overseer_idle(self.run_dir, self._last_result_id()):
+                return True
+            self.stop_requested.wait(min(2.0, self.cfg.refresh * 2))
+        if self.stop_requested.is_set():
+            self.interrupted = True
+        return False
+
+    def _last_result_id(self) -> int:
+        """The newest result finding on the server (read incrementally)."""
+        try:
+            with self.admin() as admin:
+                while True:
+                    page = admin.findings(type="result", since=self._last_result, limit=1000)
+                    if not page:
+                        break
+                    self._last_result = max(self._last_result, *(int(f["id"]) for f in page))
+        except (AarClientError, OSError):
+            pass
+        return self._last_result
 
     @contextmanager
     def _maybe_live(self) -> Iterator[Live | None]:
@@ -253,23 +305,37 @@ class Supervisor:
 
     # -- stop -------------------------------------------------------------------------------------
 
+    def status(self) -> str:
+        """How the run ended, for RUN_DIR/manifest.json: stopped (asked to), failed, or done."""
+        if self._failed_start or any(p.state == "failed" for p in self.agents.values()):
+            return "failed"
+        return "stopped" if self.interrupted else "done"
+
     def stop(self) -> None:
-        """Agents and workers get SIGTERM then SIGKILL; the server last, gracefully, so it flushes."""
+        """Agents and workers get SIGTERM then SIGKILL; MLflow gets its last sync; the server last,
+        gracefully, so it flushes; then the manifest records how the run ended."""
         if self._stopped:
             return
         self._stopped = True
+        status = self.status()
         stop_all([*self.agents.values(), *self.extras.values()], "stopped", self.cfg.stop_grace)
         release_volumes(self.run_dir)  # hard-quota workspaces of processes that were killed
+        if self.mlflow is not None:
+            self.mlflow.stop(status)
         if self.server is not None and self.server.process is not None:
             stop_all([self.server.process], "stopped", max(self.cfg.stop_grace, 10.0))
+        manifest.end(self.run_dir, status)
 
     def run(self) -> int:
         """start + wait + stop, stopping cleanly on Ctrl-C or SIGTERM. Exit status 1 if an agent failed."""
         old = signal.signal(signal.SIGTERM, lambda *_: self.stop_requested.set())
         try:
             self.start()
-            self.wait()
+            if self.wait() and self.cfg.verify_grace > 0 and self.extras:
+                self.console.print(f"agents done; waiting up to {self.cfg.verify_grace:g}s for the overseer")
+                self.drain()
         except KeyboardInterrupt:
+            self.interrupted = True
             self.console.print("[yellow]interrupted: stopping agents[/]")
         finally:
             self.stop()

@@ -41,10 +41,12 @@ def run_scored(idea_dir: Path, data_dir: Path, seed: int, mode: str, config: dic
 
 
 def baselines_table(task: str, mode: str = "probe", seeds: int | None = None, size: str = "full",
-                    names: tuple[str, ...] | None = None, draw: str = "main", threads: int = 1) -> list[dict]:
+                    names: tuple[str, ...] | None = None, draw: str = "main", threads: int = 1,
+                    root: Path | None = None) -> list[dict]:
     """One row per baseline: idea, weak_acc, strong_acc (fixed, from meta), transfer_acc (mean over
-    seeds), transfer_acc_se, pgr, pgr_se, seconds (mean per seed)."""
-    data_dir = tasks_dir(size) / task / draw / "public"
+    seeds), transfer_acc_se, pgr, pgr_se, seconds (mean per seed). `root`: the tasks dir (default the
+    cache's for `size`)."""
+    data_dir = (root or tasks_dir(size)) / task / draw / "public"
     meta = read_json(data_dir / "meta.json")
     fixed = meta["baselines"][mode]
     seed_list = list(meta["seeds"])[: seeds or len(meta["seeds"])]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -23,6 +24,8 @@ SizeOpt = Annotated[str, typer.Option("--size", help=SIZE_HELP)]
 TaskList = Annotated[list[str] | None, typer.Option("--task", help="a task (repeatable); default all")]
 Threads = Annotated[int, typer.Option("--threads", help="torch threads", min=1)]
 Jobs = Annotated[int | None, typer.Option("--jobs", help="tasks built at once (default: cores // 2)", min=1)]
+TasksDirOpt = Annotated[Path | None, typer.Option("--tasks-dir", help="tasks root (default: aar's tasks dir "
+                                                                       "for --size)")]
 
 
 def _size(size: str) -> str:
@@ -72,15 +75,17 @@ def w2s_prepare(size: SizeOpt = "full", task: TaskList = None, jobs: Jobs = None
 
 @w2s_app.command("baselines")
 def w2s_baselines(task: Annotated[str, typer.Option("--task")],
-                  mode: Annotated[str, typer.Option("--mode", help="probe or finetune")] = "probe",
+                  mode: Annotated[str | None, typer.Option("--mode", help="probe or finetune (default: the "
+                                                                            "task's reference mode)")] = None,
                   seeds: Annotated[int | None, typer.Option("--seeds", help="first N seeds", min=1)] = None,
                   size: SizeOpt = "full", as_json: Annotated[bool, typer.Option("--json")] = False,
                   idea: Annotated[list[str] | None, typer.Option("--idea", help="only these")] = None,
-                  threads: Threads = 2) -> None:
-    """Run every baseline idea over seeds and print accuracy and PGR against the fixed baselines."""
+                  threads: Threads = 2,
+                  tasks_root: TasksDirOpt = None) -> None:
+    """Run every baseline idea over seeds and print accuracy and PGR against the fixed baselines (built-in
+    and imported tasks alike)."""
     size = _size(size)
-    _tasks([task])
-    if mode not in ("probe", "finetune"):
+    if mode is not None and mode not in ("probe", "finetune"):
         raise CliError(f"--mode must be probe or finetune, not {mode!r}")
     from aarlab.w2s.baselines import BASELINES
 
@@ -92,21 +97,35 @@ def w2s_baselines(task: Annotated[str, typer.Option("--task")],
     from rich.table import Table
 
     from aar.paths import tasks_dir
+    from aar.tasks import TASKS
     from aar.tasks.baseline_scores import baselines_table
-    from aar.tasks.prepare import prepare
-    from aar.tasks.readiness import task_ready
-    from aar.tasks.schedule import BuildError
+    from aar.tasks.readiness import not_ready, task_ready
 
-    if not task_ready(tasks_dir(size), task, (mode,)):
+    root = tasks_root or tasks_dir(size)
+    meta_path = root / task / "main" / "public" / "meta.json"
+    if task in TASKS and tasks_root is None and not task_ready(root, task, (mode,) if mode else None):
+        from aar.tasks.prepare import prepare
+        from aar.tasks.schedule import BuildError
+
         try:
             prepare(size, (task,), quiet=as_json)
         except BuildError as e:
             raise CliError(f"prepare failed: {e}") from e
-    rows = baselines_table(task, mode, seeds, size, tuple(idea) if idea else None, threads=threads)
+    if not meta_path.exists():
+        raise CliError(f"no task {task!r} under {root} (built-in tasks: {', '.join(TASKS)}; import the "
+                       "published data with `aar w2s import-aar`)")
+    why = not_ready(root / task)
+    if why:
+        raise CliError(f"task {task!r}: {why}")
+    meta = json.loads(meta_path.read_text())
+    mode = mode or meta.get("reference_mode", "probe")
+    if mode not in meta["baselines"]:
+        raise CliError(f"task {task!r} has no {mode} baselines (prepared: {', '.join(meta['baselines'])})")
+    rows = baselines_table(task, mode, seeds, size, tuple(idea) if idea else None, threads=threads, root=root)
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
         return
-    table = Table(title=f"W2S baselines: {task} ({mode}, size {size})")
+    table = Table(title=f"W2S baselines: {task} ({mode}, size {meta.get('size', size)})")
     for col in ("idea", "weak_acc", "strong_acc", "transfer_acc", "pgr", "pgr_se", "seconds"):
         table.add_column(col, justify="left" if col == "idea" else "right")
 

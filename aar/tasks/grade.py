@@ -15,7 +15,7 @@ import numpy as np
 
 from aarlab.w2s.metrics import accuracy
 
-__all__ = ["Baselines", "Grade", "accuracy", "baselines_of", "beyond_strong", "binomial_se", "grade", "pgr"]
+__all__ = ["Baselines", "Grade", "accuracy", "baselines_of", "beyond_strong", "binomial_se", "by_subset", "grade", "pgr"]
 
 
 def pgr(transfer_acc: float, weak_acc: float, strong_acc: float) -> float | None:
@@ -98,3 +98,19 @@ def beyond_strong(
                 rates.append(float((~wrong[s][others]).mean()))
         ref = max(rates) if rates else None
     return right, int(hard.sum()), ref
+def by_subset(
+    preds: Sequence[int] | np.ndarray,
+    labels: Sequence[int] | np.ndarray,
+    subsets: Sequence[str] | np.ndarray,
+    bases: dict[str, Baselines] | None = None,
+) -> dict[str, Grade]:
+    """Accuracy per test subset (imported tasks), and PGR against that subset's own fixed baselines
+    where they are given (else None)."""
+    p, y, g = np.asarray(preds), np.asarray(labels), np.asarray(subsets)
+    out: dict[str, Grade] = {}
+    for name in sorted(set(g.tolist())):
+        idx = np.flatnonzero(g == name)
+        acc = accuracy(p[idx], y[idx])
+        base = (bases or {}).get(name)
+        out[name] = Grade(acc, base.pgr(acc) if base is not None else None, int(idx.size))
+    return out

@@ -13,6 +13,8 @@ from aar.paths import tasks_dir
 from aarlab.w2s.jsonl import read_json
 
 CEILING_PREDICTIONS = "ceiling_predictions.json"  # {mode: {seed: [0/1 ...]}} on the draw's test split
+ITEM_META = "item_meta.json"  # imported tasks: {split: [{"subset": ..., "difficulty": ...}, ...]}
+SUBSET_BASELINES = "subset_baselines.json"  # {mode: {subset: {"weak_acc", "strong_acc", "n"}}} (main test)
 
 
 def private_dir(data_dir: Path) -> Path:
@@ -41,6 +43,26 @@ def test_public_mask(task: str, draw: str = "main", size: str = "full") -> list[
 def ceiling_predictions_for(data_dir: Path) -> dict[str, dict[str, list[int]]] | None:
     """The strong ceiling's test predictions on a draw per mode and seed (None: not computed)."""
     path = private_dir(data_dir) / CEILING_PREDICTIONS
+    return read_json(path) if path.exists() else None
+
+
+def item_meta_for(data_dir: Path) -> dict[str, list[dict]] | None:
+    """Per-item private metadata of an imported draw (None: the task has none)."""
+    path = private_dir(data_dir) / ITEM_META
+    return read_json(path) if path.exists() else None
+
+
+def subsets_for(data_dir: Path) -> list[str] | None:
+    """The `subset` of every test item ("" where an item has none); None when no test item has one."""
+    meta = (item_meta_for(data_dir) or {}).get("test")
+    if not meta or not any("subset" in m for m in meta):
+        return None
+    return ["" if m.get("subset") is None else str(m["subset"]) for m in meta]
+
+
+def subset_baselines_for(data_dir: Path) -> dict[str, dict[str, dict]] | None:
+    """The fixed baselines per test subset, per mode (None: not computed / no subsets)."""
+    path = private_dir(data_dir) / SUBSET_BASELINES
     return read_json(path) if path.exists() else None
 
 

@@ -5,7 +5,9 @@ modes are all written (`aar.tasks.prepare` writes them in that order, the refere
 first). A running build (`aar.tasks.schedule.Build`) lists what it still has to do in
 `<tasks root>/.building/<pid>.json`; a reader that needs a task still under way waits for it:
 `aar demo` starts the team when its main task is ready, the overseer verifies claims once no task is
-pending (`pending_tasks`). Light: the standard library only.
+pending (`pending_tasks`). A task dir that cannot be served says why and which command makes it so
+(`not_ready`: one line for every CLI, the server's admin task list and `aar run`'s preflight).
+Light: the standard library only.
 """
 
 from __future__ import annotations
@@ -66,3 +68,27 @@ def pending_tasks(root: Path) -> list[str]:
         if _alive(pid):
             out.update(t for t, s in status.get("tasks", {}).items() if s not in ("done", "failed"))
     return sorted(out)
+
+
+def prepare_command(task_dir: Path, meta: dict | None = None) -> str:
+    """The command that computes a task's weak artifacts and fixed baselines."""
+    meta = meta or {}
+    if (meta.get("source") or {}).get("format") == "aar_jsonl":
+        return f"aar w2s prepare-imported {task_dir.name} --tasks-dir {task_dir.parent}"
+    return f"aar w2s prepare --size {meta.get('size', 'full')} --task {task_dir.name}"
+
+
+def not_ready(task_dir: Path) -> str | None:
+    """Why the task under `task_dir` cannot be scored (None when it can)."""
+    task_dir = Path(task_dir)
+    path = task_dir / "main" / "public" / "meta.json"
+    if not path.is_file():
+        return f"no task files at {task_dir} (no main/public/meta.json)"
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        return f"unreadable: {path}: {e}"
+    mode = meta.get("reference_mode", "probe")
+    if not (meta.get("baselines") or {}).get(mode):
+        return f"not prepared (no fixed {mode} baselines): run `{prepare_command(task_dir, meta)}`"
+    return None

@@ -88,6 +88,8 @@ def test_restart_after_crash_and_clean_sigterm(tiny_tasks: Path, tmp_path: Path)
             proc.wait()
     assert proc.returncode == 0, out
     assert "carol: stopped" in out or "carol: done" in out, out
+    run_manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert run_manifest["status"] == "stopped" and run_manifest["ended_at"], run_manifest
     assert _procs_mentioning(str(run_dir)) == []  # server, agent and sandboxed runs are all gone
 
     # nothing lost: every audited share is in the database, ideas never reused a name across the restart

@@ -185,3 +185,31 @@ def test_the_examples_load_and_the_claude_team_needs_its_key(monkeypatch: pytest
         "llm agents llm-1..llm-3 (anthropic claude-sonnet-4-5): no API key: set ANTHROPIC_API_KEY "
         "(the agents read the key from it)"
     ]
+
+
+def test_an_unprepared_imported_task_and_a_missing_mlflow_say_what_to_do(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aar.supervisor import mlflow_log
+    from aar.supervisor.preflight import mlflow_problems, task_problems
+    from aar.tasks.aar_jsonl import import_aar
+
+    src = tmp_path / "labeled_data" / "toy"
+    src.mkdir(parents=True)
+    for split, n in (("train_label", 4), ("train_unlabel", 8), ("test", 12)):
+        (src / f"{split}.jsonl").write_text("".join(f'{{"text": "{split} {i}", "label": {i % 2}}}\n'
+                                                    for i in range(n)))
+    tasks = tmp_path / "tasks"
+    import_aar(src, "toy", tasks, "w", "s")
+    conf = tmp_path / "run.toml"
+    conf.write_text(f'run_dir = "{tmp_path}/r"\ntask = "toy"\ntasks_dir = "{tasks}"\n'
+                    f'[mlflow]\ntracking_uri = "sqlite:///{tmp_path}/m.db"\n')
+    cfg = load_config(conf)
+    assert task_problems(cfg) == [
+        f"task 'toy' under {tasks}: not prepared (no fixed finetune baselines): run "
+        f"`aar w2s prepare-imported toy --tasks-dir {tasks}`"
+    ]
+    assert mlflow_problems(cfg) == []  # the test extra installs it
+    monkeypatch.setattr(mlflow_log, "available", lambda: False)
+    assert mlflow_problems(cfg) == [
+        "the [mlflow] table needs MLflow: pip install 'aar[mlflow]' (or remove the table)"
+    ]

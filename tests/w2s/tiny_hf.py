@@ -23,8 +23,9 @@ def sentences(n: int = 400, seed: int = 0) -> list[str]:
     return out
 
 
-def make_tiny_model(dest: Path, seed: int = 0, arch: str = "llama") -> Path:
-    """Write a tiny tokenizer + causal LM to `dest` and return it."""
+def make_tiny_model(dest: Path, seed: int = 0, arch: str = "llama", hidden: int = HIDDEN,
+                    layers: int = 2) -> Path:
+    """Write a tiny tokenizer + causal LM (`hidden` wide, `layers` deep) to `dest` and return it."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import (
@@ -46,8 +47,8 @@ def make_tiny_model(dest: Path, seed: int = 0, arch: str = "llama") -> Path:
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", bos_token="<s>", eos_token="</s>")
     fast.save_pretrained(dest)
 
-    common = dict(vocab_size=tok.get_vocab_size(), hidden_size=HIDDEN, intermediate_size=64,
-                  num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+    common = dict(vocab_size=tok.get_vocab_size(), hidden_size=hidden, intermediate_size=2 * hidden,
+                  num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
                   max_position_embeddings=128,
                   pad_token_id=fast.pad_token_id, bos_token_id=fast.bos_token_id,
                   eos_token_id=fast.eos_token_id)
@@ -74,3 +75,32 @@ def toy_task(n: int, seed: int) -> tuple[list[str], list[int]]:
         texts.append(" ".join([*pre, key, *post]) + "?")
         labels.append(label)
     return texts, labels
+
+
+RELEASE_SUBSETS = ("in_distribution", "out_of_distribution")
+
+
+def release_rows(split: str, n: int) -> list[dict]:
+    """Rows in the published release's binary (math/code) shape: `question`, `choice`, a bool `label`, plus
+    the `subset` and `difficulty` metadata the release strips for agents. True iff the colour is one of the
+    first three; a third of the items are `out_of_distribution`."""
+    rng = random.Random(f"release/{split}")
+    rows = []
+    for j in range(n):
+        color, animal = rng.choice(COLORS), rng.choice(ANIMALS)
+        pre = " ".join(rng.choice(FILLER) for _ in range(rng.randint(0, 3)))
+        rows.append({"question": f"{pre} {color} {animal}?".strip(), "choice": rng.choice(["yes", "no"]),
+                     "label": COLORS.index(color) < 3, "subset": RELEASE_SUBSETS[j % 3 == 0],
+                     "difficulty": str(1 + j % 4)})
+    return rows
+
+
+def write_release(root: Path, sizes: dict[str, int], dataset: str = "toy") -> Path:
+    """`root/<dataset>/{train_label,train_unlabel,test}.jsonl` (the release's `labeled_data` layout)."""
+    import json
+
+    for split, n in sizes.items():
+        path = Path(root) / dataset / f"{split}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps(r) + "\n" for r in release_rows(split, n)))
+    return Path(root) / dataset

@@ -11,6 +11,7 @@ from aar.server.models import Agent, Token
 from aar.server.routes.common import NAME_RE, iso, opt_str, read_json_object, state_of
 from aar.server.schemas import AgentBody, body_doc
 from aar.server.state import OVERSEER, utcnow
+from aar.server.tasks import TaskData
 
 router = APIRouter(prefix="/api")
 
@@ -89,15 +90,36 @@ def agents(request: Request, _: Caller) -> list[dict]:
         ]
 
 
+def _admin_task(t: TaskData) -> dict:
+    """The admin's view of a served task: its public meta, its draws, the fixed baselines per subset."""
+    row = {**t.meta, "prepared": True, "draws": [d.draw for d in (t.main, t.heldout) if d is not None]}
+    if t.main.subset_base:
+        row["subset_baselines"] = {
+            k: {"weak_acc": b.weak_acc, "strong_acc": b.strong_acc}
+            for k, b in sorted(t.main.subset_base.items())
+        }
+    return row
+
+
 @router.get("/tasks")
-def tasks(request: Request, _: Caller) -> list[dict]:
+def tasks(request: Request, who: Caller) -> list[dict]:
+    """Public meta of every served task. The admin also gets the task dirs that are not served, as
+    `{"task", "prepared": false, "reason"}` rows saying what to run."""
     reg = state_of(request).tasks
-    return [t.meta for name in reg.names() if (t := reg.get(name)) is not None]
+    served = [t for name in reg.names() if (t := reg.get(name)) is not None]
+    if not who.is_admin:
+        return [t.meta for t in served]
+    rows = [_admin_task(t) for t in served]
+    return rows + [{"task": n, "prepared": False, "reason": r} for n, r in sorted(reg.problems().items())]
 
 
 @router.get("/tasks/{task}")
-def task(task: str, request: Request, _: Caller) -> dict:
-    t = state_of(request).tasks.get(task)
+def task(task: str, request: Request, who: Caller) -> dict:
+    reg = state_of(request).tasks
+    t = reg.get(task)
     if t is None:
+        reason = reg.problems().get(task) if who.is_admin else None
+        if reason:
+            raise HTTPException(409, f"task {task!r}: {reason}")
         raise HTTPException(404, f"unknown task {task!r}")
-    return t.meta
+    return _admin_task(t) if who.is_admin else t.meta

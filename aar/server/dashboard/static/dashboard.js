@@ -47,7 +47,7 @@ function dur(sec) { sec = Math.round(sec || 0); return sec < 60 ? `${sec} s` : s
 // -- the run and its tasks --------------------------------------------------------------------------------
 async function loadRun() {
   try { S.run = await api("/api/run"); } catch (e) { S.run = null; }
-  const tasks = S.run ? S.run.tasks : asList(await api("/api/tasks"), "tasks").map((t) => t.task || t.name);
+  const tasks = S.run ? S.run.tasks : asList(await api("/api/tasks"), "tasks").filter((t) => t.prepared !== false).map((t) => (typeof t === "string" ? t : t.task || t.name)); // admin: unserved too
   if (!S.task || !tasks.includes(S.task)) S.task = (S.run && S.run.task && tasks.includes(S.run.task)) ? S.run.task : (tasks[0] || "");
   $("#task").innerHTML = tasks.map((t) => `<option value="${esc(t)}" ${t === S.task ? "selected" : ""}>${esc(t)}${S.run && t === S.run.task ? " (run)" : ""}</option>`).join("");
   if (S.run) {
