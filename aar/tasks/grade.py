@@ -15,7 +15,9 @@ import numpy as np
 
 from aarlab.w2s.metrics import accuracy
 
-__all__ = ["Baselines", "Grade", "accuracy", "baselines_of", "beyond_strong", "binomial_se", "by_subset", "grade", "pgr"]
+__all__ = [
+    "Baselines", "Grade", "accuracy", "baselines_of", "beyond_strong", "binomial_se", "by_subset", "grade", "pgr",
+]
 
 
 def pgr(transfer_acc: float, weak_acc: float, strong_acc: float) -> float | None:
