@@ -17,16 +17,76 @@ class Direction(BaseModel):
     text: str
     focus: list[str] = Field(default_factory=list)  # recipe fields this direction varies first
     seeds: list[dict] = Field(min_length=1)  # seed recipes (validated against Recipe)
+    # components the TPE policy holds while the agent is new to its direction (its family)
+    fixed: dict = Field(default_factory=dict)
 
     def model_post_init(self, _context: object) -> None:
         for seed in self.seeds:
             Recipe.model_validate(seed)
+        Recipe.model_validate(self.fixed)
         unknown = set(self.focus) - set(Recipe.model_fields)
         if unknown:
             raise ValueError(f"direction {self.name}: unknown focus fields {sorted(unknown)}")
 
 
 DIRECTIONS: list[Direction] = [
+    # the strong-structure families first: a team of n agents gives one agent to each at the start
+    Direction(
+        name="truth-direction",
+        text="The strong model may already represent the truth: find an unsupervised direction in its frozen "
+        "features (top principal components, cluster means, a two-cluster mixture, contrast-consistent "
+        "search) and use the weak labels only to orient it, then train the student on its labels.",
+        focus=["direction_method", "direction_candidates", "feature_dim", "filter", "relabel_dropped"],
+        fixed={"label_source": "direction"},
+        seeds=[{"label_source": "direction", "direction_method": "pca", "direction_candidates": 4},
+               {"label_source": "direction", "direction_method": "ccs"}],
+    ),
+    Direction(
+        name="mutual-predictability",
+        text="Search the labels of train_unlabel that the strong features predict best from each other "
+        "(ICM: simulated annealing from the weak labels on k-fold probe log-likelihood, with a consistency "
+        "term for answers to one question).",
+        focus=["icm_steps", "icm_flip_frac", "icm_consistency", "icm_temperature", "feature_dim"],
+        fixed={"label_source": "icm"},
+        seeds=[{"label_source": "icm"}, {"label_source": "icm", "icm_consistency": 2.0, "icm_steps": 100}],
+    ),
+    Direction(
+        name="neighbourhood-smoothing",
+        text="A weak error rarely survives among its strong-feature neighbours: relabel each item by its k "
+        "nearest neighbours' weak labels, or drop the items whose weak label disagrees with them.",
+        focus=["knn_k", "feature_dim", "filter_keep", "relabel_dropped"],
+        fixed={"label_source": "knn"},
+        seeds=[{"label_source": "knn", "knn_k": 10},
+               {"label_source": "weak_soft", "filter": "knn", "filter_keep": 0.7, "knn_k": 10}],
+    ),
+    Direction(
+        name="noisy-channel",
+        text="Treat weak labels as noisy observations of the truth: combine them with a strong prior "
+        "(product of experts) or run EM over a weak-label confusion model with a cross-fitted strong probe.",
+        focus=["channel_prior", "channel_em_iters", "channel_beta", "channel_alpha", "hard_targets"],
+        fixed={"label_source": "channel"},
+        seeds=[{"label_source": "channel", "channel_prior": "student", "channel_em_iters": 3},
+               {"label_source": "channel", "channel_prior": "student", "channel_beta": 2.0}],
+    ),
+    Direction(
+        name="capacity-control",
+        text="For a convex student the gain over the weak model is its misfit on the weak labels: restrict "
+        "the probe to the top principal components and stop early on held-out weak-label misfit, so it "
+        "cannot fit the weak errors.",
+        focus=["pca_dim", "early_stop", "l2", "epochs", "loss"],
+        fixed={"mode": "probe", "early_stop": True},
+        seeds=[{"mode": "probe", "pca_dim": 16}, {"mode": "probe", "early_stop": True, "loss": "aux_conf"}],
+    ),
+    Direction(
+        name="filter-then-relabel",
+        text="Train on the weak labels the filter trusts, let that student relabel what the filter dropped, "
+        "and train again on everything.",
+        focus=["filter", "filter_keep", "relabel_dropped", "label_source"],
+        fixed={"relabel_dropped": True, "filter": "weak_confidence"},
+        seeds=[{"filter": "weak_confidence", "filter_keep": 0.5, "relabel_dropped": True},
+               {"filter": "weak_confidence", "filter_keep": 0.7, "relabel_dropped": True,
+                "loss": "aux_conf"}],
+    ),
     Direction(
         name="soft-label-tuning",
         text="Naive transfer done well: train on the weak soft labels and tune optimisation and "

@@ -84,9 +84,9 @@ class _Runner:
         return self.tok.apply_chat_template([{"role": "user", "content": question}], tokenize=False,
                                             add_generation_prompt=True)
 
-    def encode(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        enc = self.tok([self.prompt(t) for t in texts], return_tensors="pt", padding=True, truncation=True,
-                       max_length=self.max_length, add_special_tokens=not self.fmt.chat)
+    def encode(self, texts: Sequence[str], suffix: str = "") -> tuple[torch.Tensor, torch.Tensor]:
+        enc = self.tok([self.prompt(t) + suffix for t in texts], return_tensors="pt", padding=True,
+                       truncation=True, max_length=self.max_length, add_special_tokens=not self.fmt.chat)
         return enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor, hidden: bool = False):
@@ -157,6 +157,7 @@ class HFBackend(ModelBackend):
         yes, no = (self.fmt.yes, self.fmt.no)
         if self.fmt.chat:  # the chat template ends the assistant header with a newline: no leading space
             yes, no = yes.lstrip(), no.lstrip()
+        self.label_strings = (yes, no)
         self.yes_id, self.no_id = self._first_token(yes), self._first_token(no)
         if self.yes_id == self.no_id:
             raise ValueError(f"label strings {yes!r} and {no!r} start with the same token")
@@ -174,11 +175,19 @@ class HFBackend(ModelBackend):
         return _Runner(model, self.tok, self.fmt, self.device, self.max_length, self.yes_id, self.no_id)
 
     # ---- frozen model --------------------------------------------------------------------------
-    @torch.no_grad()
     def features(self, texts: Sequence[str]) -> np.ndarray:
+        return self._features(texts)
+
+    def contrast_features(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Last-layer hidden states at the answer token of the prompt answered Yes / No."""
+        yes, no = self.label_strings
+        return self._features(texts, yes), self._features(texts, no)
+
+    @torch.no_grad()
+    def _features(self, texts: Sequence[str], suffix: str = "") -> np.ndarray:
         rows = []
         for b in _batches(texts, self.batch_size):
-            out = self.runner.forward(*self.runner.encode(b), hidden=True)
+            out = self.runner.forward(*self.runner.encode(b, suffix), hidden=True)
             rows.append(out.hidden_states[-1][:, -1].float().cpu())
         if not rows:
             return np.zeros((0, int(self.model.config.hidden_size)), dtype=np.float32)
