@@ -44,7 +44,7 @@ class Recipe(BaseModel):
     icm_steps: int = Field(60, ge=1, le=5000)
     icm_flip_frac: float = Field(0.02, gt=0, le=0.5)
     icm_temperature: float = Field(1.0, gt=0, le=100)
-    icm_consistency: float = Field(0.0, ge=0, le=100)  # weight of "two true answers to one question"
+    icm_consistency: float = Field(2.0, ge=0, le=100)  # weight of "two true answers to one question"
     icm_question_sep: str | None = None  # a question is the text before this; None: the task's default
     knn_k: int = Field(10, ge=1, le=1000)
     channel_prior: Literal["student", "zero_shot", "direction"] = "student"

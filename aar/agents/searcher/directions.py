@@ -48,7 +48,7 @@ DIRECTIONS: list[Direction] = [
         "term for answers to one question).",
         focus=["icm_steps", "icm_flip_frac", "icm_consistency", "icm_temperature", "feature_dim"],
         fixed={"label_source": "icm"},
-        seeds=[{"label_source": "icm"}, {"label_source": "icm", "icm_consistency": 2.0, "icm_steps": 100}],
+        seeds=[{"label_source": "icm"}, {"label_source": "icm", "icm_steps": 100, "icm_flip_frac": 0.01}],
     ),
     Direction(
         name="neighbourhood-smoothing",
@@ -88,6 +88,27 @@ DIRECTIONS: list[Direction] = [
                 "loss": "aux_conf"}],
     ),
     Direction(
+        name="auxiliary-confidence",
+        text="Auxiliary confidence loss (Burns et al. 2023): let the strong model trust its own "
+        "confident predictions over the weak labels as training proceeds.",
+        focus=["aux_alpha", "loss", "lr"],
+        seeds=[{"loss": "aux_conf", "aux_alpha": 0.5}, {"loss": "aux_conf", "aux_alpha": 0.25}],
+    ),
+    Direction(
+        name="finetune-transfer",
+        text="Fine-tune the whole strong model rather than a probe on frozen features: more capacity to "
+        "generalise beyond the weak labels, and more to overfit them.",
+        focus=["mode", "lr", "epochs", "loss"],
+        seeds=[{"mode": "finetune"}, {"mode": "finetune", "loss": "aux_conf", "aux_alpha": 0.5}],
+    ),
+    Direction(
+        name="self-training",
+        text="Self-training: after a first fit, relabel train_unlabel with the strong model's own "
+        "predictions mixed with the weak labels and train again.",
+        focus=["rounds", "label_source", "filter"],
+        seeds=[{"rounds": 2}, {"rounds": 3, "label_source": "weak_hard"}],
+    ),
+    Direction(
         name="soft-label-tuning",
         text="Naive transfer done well: train on the weak soft labels and tune optimisation and "
         "regularisation (lr, epochs, l2) so the strong model does not imitate the weak model's errors.",
@@ -111,13 +132,6 @@ DIRECTIONS: list[Direction] = [
         seeds=[{"reweight": "weak_confidence"}, {"reweight": "weak_confidence", "label_source": "weak_hard"}],
     ),
     Direction(
-        name="auxiliary-confidence",
-        text="Auxiliary confidence loss (Burns et al. 2023): let the strong model trust its own "
-        "confident predictions over the weak labels as training proceeds.",
-        focus=["aux_alpha", "loss", "lr"],
-        seeds=[{"loss": "aux_conf", "aux_alpha": 0.5}, {"loss": "aux_conf", "aux_alpha": 0.25}],
-    ),
-    Direction(
         name="robust-losses",
         text="Treat weak labels as noisy labels: robust losses (generalised cross-entropy, bootstrapping) "
         "bound the pull of mislabeled examples.",
@@ -139,13 +153,6 @@ DIRECTIONS: list[Direction] = [
         seeds=[{"filter": "agreement", "filter_keep": 0.6}, {"reweight": "agreement"}],
     ),
     Direction(
-        name="self-training",
-        text="Self-training: after a first fit, relabel train_unlabel with the strong model's own "
-        "predictions mixed with the weak labels and train again.",
-        focus=["rounds", "label_source", "filter"],
-        seeds=[{"rounds": 2}, {"rounds": 3, "label_source": "weak_hard"}],
-    ),
-    Direction(
         name="hard-label-denoising",
         text="Hard weak labels with explicit denoising: threshold, then drop or down-weight the least "
         "confident part and train with a noise-tolerant loss.",
@@ -154,13 +161,6 @@ DIRECTIONS: list[Direction] = [
             {"label_source": "weak_hard", "filter": "weak_confidence", "filter_keep": 0.6},
             {"label_source": "weak_hard", "loss": "bootstrap", "aux_alpha": 0.5},
         ],
-    ),
-    Direction(
-        name="finetune-transfer",
-        text="Fine-tune the whole strong model rather than a probe on frozen features: more capacity to "
-        "generalise beyond the weak labels, and more to overfit them.",
-        focus=["mode", "lr", "epochs", "loss"],
-        seeds=[{"mode": "finetune"}, {"mode": "finetune", "loss": "aux_conf", "aux_alpha": 0.5}],
     ),
     Direction(
         name="prior-only-and-beyond",
