@@ -1,16 +1,21 @@
 """W2S recipes: a typed, JSON-able description of a weak-to-strong method, and its engine.
 
-A recipe picks the label source (weak hard/soft labels, the strong model's own prior, or a mix),
-an optional filter and reweighting of `train_unlabel`, a loss, a number of self-training rounds,
-and the training mode with its hyper-parameters. `run_recipe(ctx, recipe)` trains the strong model
-accordingly and writes predictions.json.
+A recipe picks the label source of `train_unlabel` (the weak labels, the strong model's zero-shot
+prior, a mix, or one of the strong-structure methods of `aarlab.w2s.methods`: an unsupervised truth
+direction, label search by mutual predictability, neighbourhood smoothing, a noisy-channel
+posterior), an optional filter (with relabelling of what it dropped) and reweighting, a loss, a
+number of self-training rounds, and the training mode with its hyper-parameters and capacity
+control. `run_recipe(ctx, recipe)` trains the strong model accordingly and writes predictions.json.
+
+Many fields only matter when a switch is on (e.g. `mix_alpha` when `label_source` is `mix`):
+`CONDITIONS` says when, and `Recipe.inactive_fields()` lists the ones a recipe ignores.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,16 +23,39 @@ from pydantic import BaseModel, ConfigDict, Field
 from aarlab.w2s.idea import IdeaContext
 from aarlab.w2s.training import TrainSpec, train_and_predict
 
+STRONG_SOURCES = ("direction", "icm", "knn", "channel")
+LabelSource = Literal["weak_hard", "weak_soft", "strong_prior", "mix", "direction", "icm", "knn", "channel"]
+Trust = Literal["none", "weak_confidence", "agreement", "knn", "target_confidence"]
+
 
 class Recipe(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mode: Literal["probe", "finetune"] | None = None  # None: the context's mode
-    label_source: Literal["weak_hard", "weak_soft", "strong_prior", "mix"] = "weak_soft"
+    label_source: LabelSource = "weak_soft"
     mix_alpha: float = Field(0.5, ge=0, le=1)
-    filter: Literal["none", "weak_confidence", "agreement"] = "none"
+    # strong-structure label sources work in the frozen strong features of `feature_view` ("all", a
+    # block the backend names, or "auto": the block whose top components agree most with the weak
+    # labels), standardized, projected on their top `feature_dim` principal components (None: all)
+    feature_view: str = Field("auto", min_length=1, max_length=64)
+    feature_dim: int | None = Field(None, ge=1, le=8192)
+    direction_method: Literal["pca", "cluster_means", "gmm", "ccs"] = "pca"
+    direction_candidates: int = Field(4, ge=1, le=64)  # pca: choose among the top-k components
+    icm_steps: int = Field(60, ge=1, le=5000)
+    icm_flip_frac: float = Field(0.02, gt=0, le=0.5)
+    icm_temperature: float = Field(1.0, gt=0, le=100)
+    icm_consistency: float = Field(2.0, ge=0, le=100)  # weight of "two true answers to one question"
+    icm_question_sep: str | None = None  # a question is the text before this; None: the task's default
+    knn_k: int = Field(10, ge=1, le=1000)
+    channel_prior: Literal["student", "zero_shot", "direction"] = "student"
+    channel_em_iters: int = Field(0, ge=0, le=50)  # 0: product of experts, else EM over a confusion model
+    channel_beta: float = Field(1.0, ge=0, le=10)  # exponent of the strong prior
+    channel_alpha: float = Field(1.0, ge=0, le=10)  # exponent of the weak evidence
+    hard_targets: bool = False  # harden the label source's soft labels at 0.5
+    filter: Trust = "none"
     filter_keep: float = Field(0.7, gt=0, le=1)
-    reweight: Literal["none", "weak_confidence", "agreement"] = "none"
+    relabel_dropped: bool = False  # the first-stage student labels what the filter dropped; retrain
+    reweight: Trust = "none"
     loss: Literal["ce", "aux_conf", "bootstrap", "gce"] = "ce"
     aux_alpha: float = Field(0.5, ge=0, le=1)
     rounds: int = Field(1, ge=1, le=5)
@@ -35,67 +63,163 @@ class Recipe(BaseModel):
     epochs: int | None = Field(None, ge=1, le=2000)
     weight_decay: float = Field(0.0, ge=0)
     l2: float | None = Field(None, ge=0)
+    pca_dim: int | None = Field(None, ge=1, le=8192)  # probe head on the top-k principal components
+    student_view: str = Field("all", min_length=1, max_length=64)  # probe head on one feature view
+    early_stop: bool = False  # stop when the misfit on held-out (weak) targets stops falling
     name: str | None = None  # free-form label, ignored by the engine
 
+    def active(self, field: str) -> bool:
+        return field_active(field, self.model_dump())
 
-def _scores(kind: str, weak: np.ndarray, prior: np.ndarray | None) -> np.ndarray:
+    def inactive_fields(self) -> set[str]:
+        values = self.model_dump()
+        return {f for f in CONDITIONS if not field_active(f, values)}
+
+
+# field -> alternatives; a field is active when, for one alternative, every named switch is itself
+# active and holds one of the listed values (fields not named here are always active)
+CONDITIONS: dict[str, list[dict[str, tuple[Any, ...]]]] = {
+    "mix_alpha": [{"label_source": ("mix",)}],
+    "feature_view": [{"label_source": STRONG_SOURCES}, {"filter": ("knn",)}, {"reweight": ("knn",)}],
+    "feature_dim": [{"label_source": STRONG_SOURCES}, {"filter": ("knn",)}, {"reweight": ("knn",)}],
+    "direction_method": [
+        {"label_source": ("direction",)},
+        {"label_source": ("channel",), "channel_prior": ("direction",)},
+    ],
+    "direction_candidates": [{"direction_method": ("pca",)}],
+    "icm_steps": [{"label_source": ("icm",)}],
+    "icm_flip_frac": [{"label_source": ("icm",)}],
+    "icm_temperature": [{"label_source": ("icm",)}],
+    "icm_consistency": [{"label_source": ("icm",)}],
+    "icm_question_sep": [{"label_source": ("icm",)}],
+    "knn_k": [{"label_source": ("knn",)}, {"filter": ("knn",)}, {"reweight": ("knn",)}],
+    "channel_prior": [{"label_source": ("channel",)}],
+    "channel_em_iters": [{"label_source": ("channel",)}],
+    "channel_beta": [{"label_source": ("channel",)}],
+    "channel_alpha": [{"label_source": ("channel",)}],
+    "hard_targets": [{"label_source": ("strong_prior", "mix", "direction", "knn", "channel")}],
+    "filter_keep": [{"filter": ("weak_confidence", "agreement", "knn", "target_confidence")}],
+    "relabel_dropped": [{"filter": ("weak_confidence", "agreement", "knn", "target_confidence")}],
+    "aux_alpha": [{"loss": ("aux_conf", "bootstrap")}],
+    "pca_dim": [{"mode": ("probe", None)}],
+    "student_view": [{"mode": ("probe", None)}],
+}
+
+
+def field_active(field: str, values: dict[str, Any]) -> bool:
+    alts = CONDITIONS.get(field)
+    if alts is None:
+        return True
+    return any(
+        all(field_active(sw, values) and values.get(sw) in ok for sw, ok in alt.items()) for alt in alts
+    )
+
+
+def _trust(
+    kind: str, weak: np.ndarray, prior: np.ndarray | None, smoothed: np.ndarray | None, targets: np.ndarray
+) -> np.ndarray:
     """Higher = more trusted example."""
     if kind == "weak_confidence":
         return np.abs(weak - 0.5) * 2
     if kind == "agreement":
         assert prior is not None
         return 1 - np.abs(weak - prior)
+    if kind == "knn":
+        from aarlab.w2s.methods.neighbours import knn_agreement
+
+        assert smoothed is not None
+        return knn_agreement(weak, smoothed)
+    if kind == "target_confidence":
+        return np.abs(targets - 0.5) * 2
     raise ValueError(kind)
 
 
 def recipe_targets(r: Recipe, weak: np.ndarray, prior: np.ndarray | None) -> np.ndarray:
+    """Targets of the label sources that need no strong features (weak labels, prior, mix)."""
     if r.label_source == "weak_hard":
         return (weak > 0.5).astype(np.float64)
     if r.label_source == "weak_soft":
         return weak
+    if r.label_source in STRONG_SOURCES:
+        raise ValueError(f"label_source {r.label_source!r} needs the strong features: use run_recipe")
     assert prior is not None
     if r.label_source == "strong_prior":
         return prior
     return (1 - r.mix_alpha) * weak + r.mix_alpha * prior
 
 
+def parse_recipe(recipe: dict | Recipe) -> Recipe:
+    return (
+        recipe
+        if isinstance(recipe, Recipe)
+        else Recipe.model_validate({k: v for k, v in recipe.items() if k in Recipe.model_fields})
+    )
+
+
 def run_recipe(ctx: IdeaContext, recipe: dict | Recipe) -> None:
-    """Train the strong model as the recipe says and write ctx.output_dir/predictions.json."""
-    r = recipe if isinstance(recipe, Recipe) else Recipe.model_validate(
-        {k: v for k, v in recipe.items() if k in Recipe.model_fields})
+    """Train the strong model as the recipe says and write ctx.output_dir/predictions.json (and what
+    the label-source methods found, to ctx.output_dir/recipe_info.json)."""
+    from aarlab.w2s.methods.targets import StrongLabels
+
+    r = parse_recipe(recipe)
     mode = r.mode or ctx.mode
+    if mode != "probe" and (r.pca_dim is not None or r.student_view != "all"):
+        raise ValueError("pca_dim and student_view restrict the probe head: they apply in probe mode only")
     data = ctx.data
     texts_u, texts_t = data.texts("train_unlabel"), data.texts("test")
     weak = data.weak_soft(ctx.seed)
-    needs_prior = r.label_source in ("strong_prior", "mix") or "agreement" in (r.filter, r.reweight)
-    prior = None
-    if needs_prior:
-        from aarlab.w2s.models import get_backend
-
-        prior = get_backend(ctx.strong_model).zero_shot(texts_u)
-    targets = recipe_targets(r, weak, prior)
+    labels = StrongLabels(ctx, r, texts_u, texts_t, weak)
+    spec = TrainSpec(
+        mode=mode,
+        loss=r.loss,
+        aux_alpha=r.aux_alpha,
+        lr=r.lr,
+        epochs=r.epochs,
+        weight_decay=r.weight_decay,
+        l2=r.l2,
+        seed=ctx.seed,
+        max_seconds=ctx.max_seconds,
+        pca_dim=r.pca_dim,
+        early_stop=r.early_stop,
+        view=r.student_view,
+    )
+    base = labels.targets()
 
     keep = np.ones(len(texts_u), dtype=bool)
     if r.filter != "none":
-        s = _scores(r.filter, weak, prior)
+        s = _trust(r.filter, weak, labels.prior_if(r.filter), labels.smoothed_if(r.filter), base)
         n_keep = max(2, int(round(r.filter_keep * len(s))))
         keep = np.zeros(len(s), dtype=bool)
         keep[np.argsort(-s, kind="stable")[:n_keep]] = True
     weights = None
     if r.reweight != "none":
-        weights = _scores(r.reweight, weak, prior) + 0.05
+        weights = (
+            _trust(r.reweight, weak, labels.prior_if(r.reweight), labels.smoothed_if(r.reweight), base) + 0.05
+        )
 
-    spec = TrainSpec(mode=mode, loss=r.loss, aux_alpha=r.aux_alpha, lr=r.lr, epochs=r.epochs,
-                     weight_decay=r.weight_decay, l2=r.l2, seed=ctx.seed, max_seconds=ctx.max_seconds)
+    if r.relabel_dropped and not keep.all():
+        from aarlab.w2s.methods.relabel import relabel_dropped
+
+        def fit_predict(t: np.ndarray, k: np.ndarray) -> np.ndarray:
+            return train_and_predict(ctx, texts_u, t, spec, keep=k, weights=weights, predict=[texts_u])[0]
+
+        base = relabel_dropped(base, keep, fit_predict)
+        labels.info["relabelled"] = int((~keep).sum())
+        keep = np.ones(len(texts_u), dtype=bool)
+
+    targets = base
     p_u, p_t = None, None
     for round_ in range(r.rounds):
         if round_ > 0:
             assert p_u is not None
-            targets = 0.5 * recipe_targets(r, weak, prior) + 0.5 * p_u
-        p_u, p_t = train_and_predict(ctx, texts_u, targets, spec, keep=keep, weights=weights,
-                                     predict=[texts_u, texts_t])
+            targets = 0.5 * base + 0.5 * p_u
+        p_u, p_t = train_and_predict(
+            ctx, texts_u, targets, spec, keep=keep, weights=weights, predict=[texts_u, texts_t]
+        )
     assert p_u is not None and p_t is not None
     ctx.write_predictions((p_t > 0.5).astype(int).tolist(), (p_u > 0.5).astype(int).tolist())
+    if labels.info:
+        (ctx.output_dir / "recipe_info.json").write_text(json.dumps(labels.info, indent=1, default=str))
 
 
 RUN_PY = '''"""A W2S recipe idea: the recipe is config.json (see aarlab.w2s.recipe.Recipe)."""

@@ -66,3 +66,74 @@ def test_recipe_is_deterministic(tiny_tasks: Path, tmp_path: Path) -> None:
     a = run_idea(folder, data, tmp_path / "a", seed=3, mode="finetune")
     b = run_idea(folder, data, tmp_path / "b", seed=3, mode="finetune")
     assert a == b
+
+
+# -- strong-structure label sources and capacity control ----------------------------------------------
+
+NEW_RECIPES = [
+    {"label_source": "direction", "direction_method": "pca", "direction_candidates": 2},
+    {"label_source": "direction", "direction_method": "cluster_means", "feature_view": "surprise"},
+    {"label_source": "direction", "direction_method": "gmm", "feature_dim": 4, "hard_targets": True},
+    {"label_source": "direction", "direction_method": "ccs", "feature_view": "all"},
+    {"label_source": "icm", "icm_steps": 5, "icm_consistency": 2.0},
+    {"label_source": "knn", "knn_k": 5, "feature_dim": 8},
+    {"label_source": "weak_soft", "filter": "knn", "filter_keep": 0.6, "relabel_dropped": True},
+    {"label_source": "channel", "channel_prior": "student", "channel_em_iters": 2},
+    {"label_source": "channel", "channel_prior": "zero_shot", "channel_beta": 2.0},
+    {"label_source": "channel", "channel_prior": "direction", "direction_method": "pca"},
+    {"label_source": "direction", "filter": "target_confidence", "filter_keep": 0.5, "reweight": "knn"},
+    {"label_source": "weak_soft", "early_stop": True, "loss": "aux_conf"},
+]
+
+
+@pytest.mark.parametrize("mode", ["probe", "finetune"])
+@pytest.mark.parametrize("recipe", NEW_RECIPES, ids=lambda r: "-".join(str(v) for v in r.values()))
+def test_strong_structure_recipes_run(tiny_tasks: Path, tmp_path: Path, recipe: dict, mode: str) -> None:
+    folder = write_idea(tmp_path / "idea", recipe)
+    data = tiny_tasks / "math" / "main" / "public"
+    ctx: IdeaContext = make_context(folder, data, tmp_path / "out", 0, mode=mode)
+    run_recipe(ctx, ctx.config)
+    preds = json.loads((tmp_path / "out" / "predictions.json").read_text())
+    assert len(preds["test"]) == ctx.data.meta["n"]["test"] and set(preds["test"]) <= {0, 1}
+    if recipe["label_source"] != "weak_soft" or recipe.get("filter") == "knn":
+        info = json.loads((tmp_path / "out" / "recipe_info.json").read_text())
+        uses_features = recipe.get("channel_prior") != "zero_shot"
+        assert (info["feature_view"] in ("all", "hidden", "surprise")) if uses_features else "channel" in info
+        if recipe["label_source"] == "direction":
+            assert info["direction"]["method"] == recipe.get("direction_method", "pca")
+
+
+def test_probe_capacity_options_run_and_are_refused_in_finetune(tiny_tasks: Path, tmp_path: Path) -> None:
+    data = tiny_tasks / "world" / "main" / "public"
+    options = [{"pca_dim": 4}, {"student_view": "auto"}, {"student_view": "surprise", "pca_dim": 3}]
+    for i, r in enumerate(options):
+        run_idea(write_idea(tmp_path / f"idea{i}", r), data, tmp_path / f"out{i}", seed=0, mode="probe")
+        with pytest.raises(ValueError, match="probe mode only"):
+            run_idea(write_idea(tmp_path / f"ft{i}", r), data, tmp_path / f"ft{i}", seed=0, mode="finetune")
+
+
+def test_unknown_feature_view_is_a_clear_error(tiny_tasks: Path, tmp_path: Path) -> None:
+    folder = write_idea(tmp_path / "idea", {"label_source": "knn", "feature_view": "nope"})
+    with pytest.raises(ValueError, match="unknown feature view 'nope'.*surprise"):
+        run_idea(folder, tiny_tasks / "math" / "main" / "public", tmp_path / "out", seed=0)
+
+
+def test_conditional_fields_and_old_configs() -> None:
+    assert "mix_alpha" in Recipe().inactive_fields()
+    assert not Recipe(label_source="mix").inactive_fields() & {"mix_alpha"}
+    r = Recipe(label_source="channel", channel_prior="direction")
+    assert r.active("direction_method") and r.active("direction_candidates") and not r.active("icm_steps")
+    assert not Recipe(label_source="channel").active("direction_method")
+    assert not Recipe(label_source="direction", direction_method="ccs").active("direction_candidates")
+    assert Recipe(filter="knn").active("knn_k") and Recipe(filter="knn").active("relabel_dropped")
+    assert not Recipe(mode="finetune").active("pca_dim") and Recipe(mode="finetune").active("early_stop")
+    # a config.json written before the strong-structure fields existed still loads, unchanged
+    old = {"aux_alpha": 0.5, "filter": "none", "filter_keep": 0.7, "label_source": "weak_soft",
+           "loss": "aux_conf", "mix_alpha": 0.5, "name": "aux_confidence", "reweight": "none", "rounds": 1,
+           "weight_decay": 0.0}
+    r = Recipe.model_validate(old)
+    assert r.model_dump(include=set(old)) == old and r.student_view == "all" and not r.early_stop
+    for bad in ({"label_source": "ccs"}, {"direction_method": "lda"}, {"knn_k": 0}, {"icm_flip_frac": 0},
+                {"feature_view": ""}, {"channel_prior": "oracle"}):
+        with pytest.raises(pydantic.ValidationError):
+            Recipe.model_validate(bad)

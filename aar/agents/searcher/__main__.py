@@ -39,6 +39,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--modes", default=None, help="allowed modes, comma-separated (default: all)")
     p.add_argument("--run-timeout", type=float, default=1800.0, help="seconds one idea run may take")
     p.add_argument("--rng-seed", type=int, default=None)
+    p.add_argument("--policy", default="tpe", choices=["tpe", "local"],
+                   help="tpe: Optuna TPE with paired tests (default); local: mutations around the best")
     p.add_argument(
         "--import-margin",
         type=float,
@@ -116,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         run_timeout=args.run_timeout,
         import_margin=args.import_margin,
         rng_seed=args.rng_seed if args.rng_seed is not None else sum(map(ord, args.name)),
+        policy=args.policy,
+        extra_seeds=[int(s) for s in local_meta.get("seeds", [])],
+        n_public=int(local_meta["n"]["test"]) // 2 if "n" in local_meta else None,
+        n_test=int(local_meta["n"]["test"]) if "n" in local_meta else None,
     )
     agent = SearcherAgent(cfg, Actions(tools, workspace), queue, direction, stop=stop)
     reason = agent.run()

@@ -17,7 +17,9 @@ from aar.agents.searcher import space
 from aar.agents.searcher.actions import Actions, ToolFailed
 from aar.agents.searcher.directions import Direction
 from aar.agents.searcher.policy import Policy, Proposal, Trial
+from aar.agents.searcher.tpe import TpePolicy
 from aar.compute import ComputeQueue, Slot
+from aarlab.w2s.paired import pack
 
 STATE_FILE = ".searcher/state.json"
 
@@ -36,6 +38,11 @@ class SearcherConfig:
     import_margin: float = 0.05  # import a colleague's result within this PGR of our best
     rng_seed: int = 0
     python: str = sys.executable
+    # tpe (TpePolicy: Optuna TPE + paired tests) | local (Policy: mutations around the best)
+    policy: str = "tpe"
+    extra_seeds: list[int] = field(default_factory=list)  # task seeds beyond `seeds`, for replications
+    n_public: int | None = None  # test items in the public half (for paired tests)
+    n_test: int | None = None
 
 
 @dataclass
@@ -62,7 +69,15 @@ class SearcherAgent:
         self.cfg, self.act, self.queue = cfg, actions, queue
         self.ws = actions.workspace
         self.stop = stop or threading.Event()
-        self.policy = Policy(direction, cfg.name, rng_seed=cfg.rng_seed, modes=cfg.modes)
+        self.policy: Policy | TpePolicy
+        if cfg.policy == "local":
+            self.policy = Policy(direction, cfg.name, rng_seed=cfg.rng_seed, modes=cfg.modes)
+        elif cfg.policy == "tpe":
+            self.policy = TpePolicy(direction, cfg.name, rng_seed=cfg.rng_seed, modes=cfg.modes,
+                                    seeds=cfg.seeds, extra_seeds=cfg.extra_seeds, n_public=cfg.n_public,
+                                    n_test=cfg.n_test)
+        else:
+            raise ValueError(f"unknown policy {cfg.policy!r}; choose tpe or local")
         self.state = LoopState()
         self.log = log or (lambda msg: print(f"[{cfg.name}] {msg}", file=sys.stderr, flush=True))
         self._load()
@@ -76,6 +91,11 @@ class SearcherAgent:
         path = self._state_path()
         if path.exists():
             raw = json.loads(path.read_text())
+            kind = raw["policy"].get("kind", "local")
+            if kind != self.cfg.policy:
+                raise ValueError(
+                    f"{path} holds the state of a {kind} policy; this agent runs {self.cfg.policy}"
+                )
             self.policy.load_json(raw["policy"])
             self.state = LoopState(
                 **{k: v for k, v in raw["loop"].items() if k in LoopState.__dataclass_fields__}
@@ -231,9 +251,10 @@ class SearcherAgent:
         write_idea(folder, {**space.compact(p.recipe), "name": idea})
         (folder / "NOTES.md").write_text(self._notes(idea, p))
         scores: dict[str, float] = {}
-        accs: list[float] = []
+        accuracy: dict[str, float] = {}
+        preds: dict[str, str] = {}
         last_sub: int | None = None
-        for seed in self.cfg.seeds:
+        for seed in p.seeds or self.cfg.seeds:
             out = self.ws / "out" / idea / f"seed{seed}"
             try:
                 with self.queue.slot(self.cfg.name, f"{idea}/seed{seed}") as slot:
@@ -244,22 +265,42 @@ class SearcherAgent:
                 return self._failed(p, idea, folder, e)
             self.state.evaluations += 1
             scores[str(seed)] = float(ev["pgr"])
-            accs.append(float(ev["accuracy"]))
+            accuracy[str(seed)] = float(ev["accuracy"])
+            packed = self._packed_test_predictions(out / "predictions.json")
+            if packed is not None:
+                preds[str(seed)] = packed
             last_sub = ev.get("submission_id")
-        trial = self.policy.record(p, scores, idea=idea)
-        self._share_result(trial, p, folder, accs, last_sub)
+        trial = self.policy.record(p, scores, idea=idea, accuracy=accuracy, preds=preds)
+        self._share_result(trial, p, folder, list(accuracy.values()), last_sub, scores, idea)
         return trial
 
-    def _share_result(self, t: Trial, p: Proposal, folder: Path, accs: list[float], sub: int | None) -> None:
-        score = t.score or 0.0
+    def _packed_test_predictions(self, path: Path) -> str | None:
+        """This run's test predictions, kept (packed) for paired tests; None if they cannot be read."""
+        try:
+            test = self.act.read_json(path).get("test")
+        except (ToolFailed, json.JSONDecodeError, AttributeError) as e:
+            self.log(f"could not keep the predictions of {path.parent.name}: {e}")
+            return None
+        return pack(test) if isinstance(test, list) else None
+
+    def _share_result(self, t: Trial, p: Proposal, folder: Path, accs: list[float], sub: int | None,
+                      scores: dict[str, float] | None = None, idea: str | None = None) -> None:
+        scores = scores if scores is not None else t.scores
+        score = sum(scores.values()) / len(scores) if scores else 0.0
         own_best = self.policy.best(own_only=True)
         tag = " (new best of ours)" if own_best is not None and own_best.key == t.key else ""
-        per_seed = ", ".join(f"seed {s}: {v:.3f}" for s, v in t.scores.items())
+        replication = p.origin == "confirm"
+        if replication:
+            tag = f" (replication of {t.idea} on seed {', '.join(scores)})"
+        per_seed = ", ".join(f"seed {s}: {v:.3f}" for s, v in scores.items())
         body = (
             f"Recipe `{json.dumps(space.compact(t.recipe))}` ({p.origin}: {p.reason}).\n\n"
             f"Public PGR {score:.3f} (mean over seeds; {per_seed}), accuracy {sum(accs) / len(accs):.3f}."
         )
-        if p.parent is not None and p.parent.score is not None:
+        note = self.policy.note(t) if isinstance(self.policy, TpePolicy) else ""
+        if note:
+            body += f"\n\n{note}"
+        if p.parent is not None and p.parent.score is not None and not replication:
             body += (
                 f"\n\nParent: {p.parent.idea or p.parent.snapshot_id} by {p.parent.agent} "
                 f"(PGR {p.parent.score:.3f}); changes {json.dumps(p.changes)}; "
@@ -268,26 +309,26 @@ class SearcherAgent:
         metrics: dict[str, float] = {
             "pgr": round(score, 4),
             "accuracy": round(sum(accs) / len(accs), 4),
-            "n_seeds": float(len(t.scores)),
+            "n_seeds": float(len(scores)),
         }
-        metrics.update({f"pgr_seed{s}": round(v, 4) for s, v in t.scores.items()})
-        if p.parent is not None and p.parent.score is not None:
+        metrics.update({f"pgr_seed{s}": round(v, 4) for s, v in scores.items()})
+        if p.parent is not None and p.parent.score is not None and not replication:
             metrics["delta_vs_parent"] = round(score - p.parent.score, 4)
         if p.parent is not None and p.parent.snapshot_id:
             body += f"\n\nBuilt on snapshot {p.parent.snapshot_id}."
         data = self._post(
             "result",
-            f"{t.idea}: PGR {score:.3f}{tag}",
+            f"{idea or t.idea}: PGR {score:.3f}{tag}",
             body,
             folder=folder,
             metrics=metrics,
             submission_id=sub,
             parent_id=self._parent_finding(p),
         )
-        if data:
+        if data and not replication:
             t.finding_id = data.get("id") or data.get("finding_id")
             t.snapshot_id = data.get("snapshot_id")
-        self.log(f"{t.idea} PGR {score:.3f} {p.origin} {json.dumps(p.changes)}")
+        self.log(f"{idea or t.idea} PGR {score:.3f} {p.origin} {json.dumps(p.changes)}")
 
     def _failed(self, p: Proposal, idea: str, folder: Path, e: ToolFailed) -> None:
         self.policy.failed(p, idea, e.output)

@@ -17,16 +17,97 @@ class Direction(BaseModel):
     text: str
     focus: list[str] = Field(default_factory=list)  # recipe fields this direction varies first
     seeds: list[dict] = Field(min_length=1)  # seed recipes (validated against Recipe)
+    # components the TPE policy holds while the agent is new to its direction (its family)
+    fixed: dict = Field(default_factory=dict)
 
     def model_post_init(self, _context: object) -> None:
         for seed in self.seeds:
             Recipe.model_validate(seed)
+        Recipe.model_validate(self.fixed)
         unknown = set(self.focus) - set(Recipe.model_fields)
         if unknown:
             raise ValueError(f"direction {self.name}: unknown focus fields {sorted(unknown)}")
 
 
 DIRECTIONS: list[Direction] = [
+    # the strong-structure families first: a team of n agents gives one agent to each at the start
+    Direction(
+        name="truth-direction",
+        text="The strong model may already represent the truth: find an unsupervised direction in its frozen "
+        "features (top principal components, cluster means, a two-cluster mixture, contrast-consistent "
+        "search) and use the weak labels only to orient it, then train the student on its labels.",
+        focus=["direction_method", "direction_candidates", "feature_dim", "filter", "relabel_dropped"],
+        fixed={"label_source": "direction"},
+        seeds=[{"label_source": "direction", "direction_method": "pca", "direction_candidates": 4},
+               {"label_source": "direction", "direction_method": "ccs"}],
+    ),
+    Direction(
+        name="mutual-predictability",
+        text="Search the labels of train_unlabel that the strong features predict best from each other "
+        "(ICM: simulated annealing from the weak labels on k-fold probe log-likelihood, with a consistency "
+        "term for answers to one question).",
+        focus=["icm_steps", "icm_flip_frac", "icm_consistency", "icm_temperature", "feature_dim"],
+        fixed={"label_source": "icm"},
+        seeds=[{"label_source": "icm"}, {"label_source": "icm", "icm_steps": 100, "icm_flip_frac": 0.01}],
+    ),
+    Direction(
+        name="neighbourhood-smoothing",
+        text="A weak error rarely survives among its strong-feature neighbours: relabel each item by its k "
+        "nearest neighbours' weak labels, or drop the items whose weak label disagrees with them.",
+        focus=["knn_k", "feature_dim", "filter_keep", "relabel_dropped"],
+        fixed={"label_source": "knn"},
+        seeds=[{"label_source": "knn", "knn_k": 10},
+               {"label_source": "weak_soft", "filter": "knn", "filter_keep": 0.7, "knn_k": 10}],
+    ),
+    Direction(
+        name="noisy-channel",
+        text="Treat weak labels as noisy observations of the truth: combine them with a strong prior "
+        "(product of experts) or run EM over a weak-label confusion model with a cross-fitted strong probe.",
+        focus=["channel_prior", "channel_em_iters", "channel_beta", "channel_alpha", "hard_targets"],
+        fixed={"label_source": "channel"},
+        seeds=[{"label_source": "channel", "channel_prior": "student", "channel_em_iters": 3},
+               {"label_source": "channel", "channel_prior": "student", "channel_beta": 2.0}],
+    ),
+    Direction(
+        name="capacity-control",
+        text="For a convex student the gain over the weak model is its misfit on the weak labels: restrict "
+        "the probe to the top principal components and stop early on held-out weak-label misfit, so it "
+        "cannot fit the weak errors.",
+        focus=["pca_dim", "early_stop", "l2", "epochs", "loss"],
+        fixed={"mode": "probe", "early_stop": True},
+        seeds=[{"mode": "probe", "pca_dim": 16}, {"mode": "probe", "early_stop": True, "loss": "aux_conf"}],
+    ),
+    Direction(
+        name="filter-then-relabel",
+        text="Train on the weak labels the filter trusts, let that student relabel what the filter dropped, "
+        "and train again on everything.",
+        focus=["filter", "filter_keep", "relabel_dropped", "label_source"],
+        fixed={"relabel_dropped": True, "filter": "weak_confidence"},
+        seeds=[{"filter": "weak_confidence", "filter_keep": 0.5, "relabel_dropped": True},
+               {"filter": "weak_confidence", "filter_keep": 0.7, "relabel_dropped": True,
+                "loss": "aux_conf"}],
+    ),
+    Direction(
+        name="auxiliary-confidence",
+        text="Auxiliary confidence loss (Burns et al. 2023): let the strong model trust its own "
+        "confident predictions over the weak labels as training proceeds.",
+        focus=["aux_alpha", "loss", "lr"],
+        seeds=[{"loss": "aux_conf", "aux_alpha": 0.5}, {"loss": "aux_conf", "aux_alpha": 0.25}],
+    ),
+    Direction(
+        name="finetune-transfer",
+        text="Fine-tune the whole strong model rather than a probe on frozen features: more capacity to "
+        "generalise beyond the weak labels, and more to overfit them.",
+        focus=["mode", "lr", "epochs", "loss"],
+        seeds=[{"mode": "finetune"}, {"mode": "finetune", "loss": "aux_conf", "aux_alpha": 0.5}],
+    ),
+    Direction(
+        name="self-training",
+        text="Self-training: after a first fit, relabel train_unlabel with the strong model's own "
+        "predictions mixed with the weak labels and train again.",
+        focus=["rounds", "label_source", "filter"],
+        seeds=[{"rounds": 2}, {"rounds": 3, "label_source": "weak_hard"}],
+    ),
     Direction(
         name="soft-label-tuning",
         text="Naive transfer done well: train on the weak soft labels and tune optimisation and "
@@ -51,13 +132,6 @@ DIRECTIONS: list[Direction] = [
         seeds=[{"reweight": "weak_confidence"}, {"reweight": "weak_confidence", "label_source": "weak_hard"}],
     ),
     Direction(
-        name="auxiliary-confidence",
-        text="Auxiliary confidence loss (Burns et al. 2023): let the strong model trust its own "
-        "confident predictions over the weak labels as training proceeds.",
-        focus=["aux_alpha", "loss", "lr"],
-        seeds=[{"loss": "aux_conf", "aux_alpha": 0.5}, {"loss": "aux_conf", "aux_alpha": 0.25}],
-    ),
-    Direction(
         name="robust-losses",
         text="Treat weak labels as noisy labels: robust losses (generalised cross-entropy, bootstrapping) "
         "bound the pull of mislabeled examples.",
@@ -79,13 +153,6 @@ DIRECTIONS: list[Direction] = [
         seeds=[{"filter": "agreement", "filter_keep": 0.6}, {"reweight": "agreement"}],
     ),
     Direction(
-        name="self-training",
-        text="Self-training: after a first fit, relabel train_unlabel with the strong model's own "
-        "predictions mixed with the weak labels and train again.",
-        focus=["rounds", "label_source", "filter"],
-        seeds=[{"rounds": 2}, {"rounds": 3, "label_source": "weak_hard"}],
-    ),
-    Direction(
         name="hard-label-denoising",
         text="Hard weak labels with explicit denoising: threshold, then drop or down-weight the least "
         "confident part and train with a noise-tolerant loss.",
@@ -94,13 +161,6 @@ DIRECTIONS: list[Direction] = [
             {"label_source": "weak_hard", "filter": "weak_confidence", "filter_keep": 0.6},
             {"label_source": "weak_hard", "loss": "bootstrap", "aux_alpha": 0.5},
         ],
-    ),
-    Direction(
-        name="finetune-transfer",
-        text="Fine-tune the whole strong model rather than a probe on frozen features: more capacity to "
-        "generalise beyond the weak labels, and more to overfit them.",
-        focus=["mode", "lr", "epochs", "loss"],
-        seeds=[{"mode": "finetune"}, {"mode": "finetune", "loss": "aux_conf", "aux_alpha": 0.5}],
     ),
     Direction(
         name="prior-only-and-beyond",

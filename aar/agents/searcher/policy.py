@@ -11,77 +11,15 @@ agent has not tried) is announced as a hypothesis before it is tried.
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from statistics import mean, median
 from typing import Any
 
 from aar.agents.searcher import space
 from aar.agents.searcher.directions import Direction
+from aar.agents.searcher.trials import RATIONALE, Insight, Proposal, Trial, effect_key
 
-RATIONALE: dict[str, str] = {
-    "label_source=weak_hard": "hard weak labels remove the weak model's miscalibration from the targets",
-    "label_source=weak_soft": "soft weak labels keep the weak model's uncertainty in the targets",
-    "label_source=strong_prior": "the strong model's zero-shot prior may already beat the weak supervisor",
-    "label_source=mix": "mixing the strong prior into weak labels joins two independent sources",
-    "filter=weak_confidence": "weak errors sit where the weak model is unsure; dropping those cuts noise",
-    "filter=agreement": "examples where weak labels and the strong prior agree are more likely correct",
-    "filter=none": "filtering may throw away useful examples; training on all of them may be better",
-    "reweight=weak_confidence": "down-weighting unsure weak labels keeps their signal but limits their noise",
-    "reweight=agreement": "weighting by weak/strong agreement trusts examples both sources support",
-    "reweight=none": "uniform weights may be better than a noisy trust score",
-    "loss=aux_conf": "an auxiliary confidence loss lets the strong model override weak labels it doubts",
-    "loss=bootstrap": "bootstrapping the targets with the model's own predictions resists label noise",
-    "loss=gce": "generalised cross-entropy bounds the gradient of mislabeled examples",
-    "loss=ce": "plain cross-entropy may fit better when the labels are mostly right",
-    "mode=finetune": "fine-tuning the whole strong model can generalise beyond the weak labels",
-    "mode=probe": "a probe on frozen features imitates the weak labels less",
-    "rounds=2": "a second self-training round can correct weak errors with the strong model's predictions",
-    "rounds=3": "more self-training rounds may correct more weak errors (or reinforce them)",
-    "rounds=1": "self-training may reinforce errors; one round may be enough",
-}
-
-
-@dataclass
-class Trial:
-    key: str
-    recipe: dict
-    origin: str  # seed | mutate | combine | build | import
-    agent: str
-    parent: str | None = None  # key of the parent trial
-    changes: dict[str, list] = field(default_factory=dict)  # component -> [parent value, value]
-    scores: dict[str, float] = field(default_factory=dict)  # seed -> public PGR ("reported" for imports)
-    finding_id: int | None = None
-    snapshot_id: str | None = None
-    idea: str | None = None
-    reason: str = ""
-
-    @property
-    def score(self) -> float | None:
-        return mean(self.scores.values()) if self.scores else None
-
-
-@dataclass
-class Proposal:
-    recipe: dict
-    origin: str
-    reason: str
-    parent: Trial | None = None
-    changes: dict[str, list] = field(default_factory=dict)
-    hypothesis: str | None = None  # posted before the idea is tried, when it opens a new direction
-
-
-@dataclass
-class Insight:
-    key: str
-    title: str
-    body: str
-    metrics: dict[str, float]
-
-
-def effect_key(component: str, old: Any, new: Any) -> str:
-    if component in space.GRIDS and isinstance(old, int | float) and isinstance(new, int | float):
-        return f"{component} {'up' if new > old else 'down'}"
-    return f"{component}={new}"
+__all__ = ["RATIONALE", "Insight", "Policy", "Proposal", "Trial", "effect_key"]
 
 
 class Policy:
@@ -346,7 +284,8 @@ class Policy:
         return Proposal(child, "mutate", f"mutate {comp} of a top recipe", parent, changes)
 
     def _combine(self, a: Trial, b: Trial) -> Proposal | None:
-        d = [c for c in space.diff(a.recipe, b.recipe) if c not in space.REQUIRES]
+        diff = space.diff(a.recipe, b.recipe)
+        d = [c for c in diff if not space.switches(c) & set(diff)]  # parameters come with their switch
         if not d:
             return None
         take = [c for c in d if self.rng.random() < 0.5] or [self.rng.choice(d)]
@@ -362,7 +301,8 @@ class Policy:
         """Build on an imported recipe: add what works in ours, or vary one of our focus components."""
         own = self.best(own_only=True)
         if own is not None:
-            d = [c for c in space.diff(base.recipe, own.recipe) if c not in space.REQUIRES]
+            diff = space.diff(base.recipe, own.recipe)
+            d = [c for c in diff if not space.switches(c) & set(diff)]
             focus = [c for c in d if c in self._prefer()] or d
             if focus:
                 comp = self.rng.choice(focus)
@@ -393,6 +333,8 @@ class Policy:
         idea: str,
         finding_id: int | None = None,
         snapshot_id: str | None = None,
+        accuracy: dict[str, float] | None = None,  # the TPE policy's statistics use these; this one does not
+        preds: dict[str, str] | None = None,
     ) -> Trial:
         k = space.key(p.recipe)
         t = Trial(
@@ -413,7 +355,7 @@ class Policy:
         main = {
             c: ab
             for c, ab in p.changes.items()
-            if not (c in space.REQUIRES and space.REQUIRES[c][0] in p.changes)
+            if not space.switches(c) & set(p.changes)
         }
         if parent is not None and len(main) == 1 and parent.scores:
             ((comp, (old, new)),) = main.items()

@@ -1,7 +1,10 @@
 """The typed space of W2S recipes the searcher moves in: canonical form, one-factor mutations, crossover.
 
-Mutations change one component at a time, so the effect of a change can be attributed to it; numeric
-hyper-parameters move on a log or linear grid around their current value.
+Which fields exist and when a field matters come from `aarlab.w2s.recipe` (`Recipe`, `CONDITIONS`);
+this module adds the values the searcher tries. Mutations change one component at a time, so the
+effect of a change can be attributed to it; numeric hyper-parameters move on a grid around their
+current value. The TPE policy (`tpe.py`) uses the same components, values and conditions as its
+conditional search space.
 """
 
 from __future__ import annotations
@@ -9,33 +12,61 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aarlab.w2s.recipe import Recipe
+from aarlab.w2s.recipe import CONDITIONS, Recipe, field_active
 
 CATEGORICAL: dict[str, list[Any]] = {
     "mode": ["probe", "finetune"],
-    "label_source": ["weak_hard", "weak_soft", "strong_prior", "mix"],
-    "filter": ["none", "weak_confidence", "agreement"],
-    "reweight": ["none", "weak_confidence", "agreement"],
+    "label_source": ["weak_hard", "weak_soft", "strong_prior", "mix", "direction", "icm", "knn", "channel"],
+    "feature_view": ["auto", "all"],  # the backend's named blocks are not listed: they differ by backend
+    "channel_prior": ["student", "zero_shot", "direction"],
+    "direction_method": ["pca", "cluster_means", "gmm", "ccs"],
+    "hard_targets": [False, True],
+    "filter": ["none", "weak_confidence", "agreement", "knn", "target_confidence"],
+    "relabel_dropped": [False, True],
+    "reweight": ["none", "weak_confidence", "agreement", "knn", "target_confidence"],
     "loss": ["ce", "aux_conf", "bootstrap", "gce"],
     "rounds": [1, 2, 3],
+    "early_stop": [False, True],
+    "student_view": ["all", "auto"],
 }
-# numeric grids; None in `lr`/`epochs`/`l2` means the trainer's default for the mode
+# numeric grids; None in `lr`/`epochs`/`l2` means the trainer's default for the mode, in `feature_dim` and
+# `pca_dim` all features
 GRIDS: dict[str, list[Any]] = {
     "mix_alpha": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+    "feature_dim": [None, 8, 16, 32, 64],
+    "direction_candidates": [1, 2, 4, 8, 16],
+    "icm_steps": [20, 40, 60, 100, 150],
+    "icm_flip_frac": [0.005, 0.01, 0.02, 0.05],
+    "icm_temperature": [0.1, 0.3, 1.0, 3.0],
+    "icm_consistency": [0.0, 0.5, 2.0, 5.0],
+    "knn_k": [3, 5, 10, 20, 50],
+    "channel_em_iters": [0, 1, 3, 5, 10],
+    "channel_beta": [0.5, 1.0, 2.0, 4.0],
+    "channel_alpha": [0.25, 0.5, 1.0, 2.0],
     "filter_keep": [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
     "aux_alpha": [0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9],
     "lr": [None, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
     "epochs": [None, 5, 10, 20, 50, 100, 200],
     "l2": [None, 0.0, 0.001, 0.01, 0.1, 1.0],
     "weight_decay": [0.0, 0.001, 0.01, 0.1],
+    "pca_dim": [None, 4, 8, 16, 32, 64],
 }
+# switches before the parameters they switch on (the order a define-by-run search suggests them in)
 COMPONENTS = list(CATEGORICAL) + list(GRIDS)
-# a parameter only matters when its switch is on
-REQUIRES: dict[str, tuple[str, tuple[Any, ...]]] = {
-    "mix_alpha": ("label_source", ("mix",)),
-    "filter_keep": ("filter", ("weak_confidence", "agreement")),
-    "aux_alpha": ("loss", ("aux_conf", "bootstrap")),
-}
+CONDITIONAL = [c for c in COMPONENTS if c in CONDITIONS]
+
+
+def switches(component: str) -> set[str]:
+    """The fields whose values decide whether `component` is active (transitively)."""
+    out: set[str] = set()
+    for alt in CONDITIONS.get(component, []):
+        for sw in alt:
+            out |= {sw} | switches(sw)
+    return out
+
+
+def values(component: str) -> list[Any]:
+    return CATEGORICAL[component] if component in CATEGORICAL else GRIDS[component]
 
 
 def normalize(recipe: dict) -> dict:
@@ -48,11 +79,10 @@ def normalize(recipe: dict) -> dict:
 def key(recipe: dict) -> str:
     """Canonical identity of a recipe: inactive parameters do not make two recipes different."""
     r = normalize(recipe)
-    for param, (switch, on) in REQUIRES.items():
-        if r[switch] not in on:
-            r[param] = None
     if r["mode"] is None:
         r["mode"] = "probe"
+    for param in [f for f in CONDITIONS if not field_active(f, r)]:
+        r[param] = None
     return json.dumps(r, sort_keys=True)
 
 
@@ -63,16 +93,18 @@ def diff(a: dict, b: dict) -> dict[str, tuple[Any, Any]]:
 
 
 def compact(recipe: dict) -> dict:
-    """Only the fields that differ from the defaults (what write_idea stores, minus None)."""
+    """Only the active fields that differ from the defaults (what write_idea stores, minus None)."""
     defaults = Recipe().model_dump()
-    return {k: v for k, v in normalize(recipe).items() if v is not None and v != defaults.get(k)}
+    k = json.loads(key(recipe))
+    r = normalize(recipe)
+    return {f: v for f, v in r.items() if v is not None and v != defaults.get(f) and k.get(f) is not None}
 
 
 def active(component: str, recipe: dict) -> bool:
-    if component not in REQUIRES:
-        return True
-    switch, on = REQUIRES[component]
-    return normalize(recipe)[switch] in on
+    r = normalize(recipe)
+    if r["mode"] is None:
+        r["mode"] = "probe"
+    return field_active(component, r)
 
 
 def neighbours(component: str, recipe: dict, modes: list[str] | None = None, wide: bool = False) -> list[Any]:
@@ -80,25 +112,24 @@ def neighbours(component: str, recipe: dict, modes: list[str] | None = None, wid
     categorical ones)."""
     current = normalize(recipe)[component]
     if component in CATEGORICAL:
-        values = CATEGORICAL[component]
+        vals = CATEGORICAL[component]
         if component == "mode" and modes:
-            values = list(modes)
+            vals = list(modes)
         if component == "mode" and current is None:
             current = modes[0] if modes else "probe"
-        return [v for v in values if v != current]
+        return [v for v in vals if v != current]
     grid = GRIDS[component]
     if wide:
         return [g for g in grid if g != current]
     if current not in grid:
         nums = [g for g in grid if g is not None]
-        nearest = min(nums, key=lambda g: abs(g - current))
-        current = nearest
+        current = min(nums, key=lambda g: abs(g - current)) if current is not None else grid[0]
     i = grid.index(current)
     return [grid[j] for j in (i - 1, i + 1) if 0 <= j < len(grid) and grid[j] != normalize(recipe)[component]]
 
 
 def mutate(recipe: dict, component: str, value: Any) -> dict:
-    """The recipe with one component set; switching a parameter's switch on gives it a sane value."""
+    """The recipe with one component set; switching a parameter's switch on gives it its default."""
     r = normalize(recipe)
     r[component] = value
     return normalize(r)
@@ -109,7 +140,18 @@ def combine(a: dict, b: dict, take: list[str]) -> dict:
     r, rb = normalize(a), normalize(b)
     for f in take:
         r[f] = rb[f]
-        for param, (switch, _) in REQUIRES.items():
-            if switch == f:
+        for param in CONDITIONAL:
+            if f in switches(param):
                 r[param] = rb[param]
     return normalize(r)
+
+
+def nearest(component: str, value: Any) -> Any:
+    """The searched value closest to `value` (for recipes from elsewhere, e.g. a colleague's)."""
+    vals = values(component)
+    if value in vals:
+        return value
+    nums = [v for v in vals if isinstance(v, int | float) and not isinstance(v, bool)]
+    if isinstance(value, int | float) and not isinstance(value, bool) and nums:
+        return min(nums, key=lambda v: abs(v - value))
+    return vals[0]

@@ -23,6 +23,9 @@ class FinetuneConfig:
     lora_rank: int | None = None
     weight_decay: float = 0.0
     max_seconds: float | None = None
+    holdout: float = 0.0  # early stopping on this held-out fraction's misfit (0: off)
+    evals_per_epoch: int = 4
+    patience: int = 3
 
 
 class Predictor(Protocol):
@@ -41,6 +44,16 @@ class ModelBackend(ABC):
     @abstractmethod
     def zero_shot(self, texts: Sequence[str]) -> np.ndarray:
         """p(label=1) from the model's prior alone, no training."""
+
+    def feature_groups(self) -> dict[str, slice]:
+        """Named blocks of the feature vector (columns), e.g. hidden states vs token statistics; a
+        method can work in one block (a "view"). The whole vector is the view "all"."""
+        return {}
+
+    def contrast_features(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Frozen features of each text answered yes and answered no (the contrast pairs of CCS,
+        Burns et al. 2022): two arrays of shape (n, d)."""
+        raise NotImplementedError(f"the {self.name} backend has no contrast-pair features")
 
     @abstractmethod
     def finetune(

@@ -95,13 +95,14 @@ class _Runner:
         return self.tok.apply_chat_template([{"role": "user", "content": question}], tokenize=False,
                                             add_generation_prompt=True)
 
-    def _ids(self, texts: list[str]) -> list[list[int]]:
-        return self.tok([self.prompt(t) for t in texts], add_special_tokens=not self.fmt.chat)["input_ids"]
+    def _ids(self, texts: list[str], suffix: str = "") -> list[list[int]]:
+        prompts = [self.prompt(t) + suffix for t in texts]
+        return self.tok(prompts, add_special_tokens=not self.fmt.chat)["input_ids"]
 
-    def fit(self, text: str) -> str:
+    def fit(self, text: str, suffix: str = "") -> str:
         """`text`, with its middle cut out until its prompt fits `max_length` tokens."""
         for _ in range(16):  # each round cuts at least the overflow; re-tokenizing may leave a token or two
-            over = len(self._ids([text])[0]) - self.max_length
+            over = len(self._ids([text], suffix)[0]) - self.max_length
             if over <= 0:
                 return text
             if self.truncation == "error":
@@ -127,12 +128,12 @@ class _Runner:
             return text[: offsets[head - 1][1]] + CUT + text[offsets[tail_from][0]:]
         return self.tok.decode(ids[:head]) + CUT + self.tok.decode(ids[tail_from:])
 
-    def encode(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode(self, texts: Sequence[str], suffix: str = "") -> tuple[torch.Tensor, torch.Tensor]:
         texts = list(texts)
-        ids = self._ids(texts)
+        ids = self._ids(texts, suffix)
         for i, row in enumerate(ids):
             if len(row) > self.max_length:
-                ids[i] = self._ids([self.fit(texts[i])])[0]
+                ids[i] = self._ids([self.fit(texts[i], suffix)], suffix)[0]
         enc = self.tok.pad({"input_ids": ids}, return_tensors="pt")
         return enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
 
@@ -210,6 +211,7 @@ class HFBackend(ModelBackend):
         yes, no = (self.fmt.yes, self.fmt.no)
         if self.fmt.chat:  # the chat template ends the assistant header with a newline: no leading space
             yes, no = yes.lstrip(), no.lstrip()
+        self.label_strings = (yes, no)
         self.yes_id, self.no_id = self._first_token(yes), self._first_token(no)
         if self.yes_id == self.no_id:
             raise ValueError(f"label strings {yes!r} and {no!r} start with the same token")
@@ -231,11 +233,19 @@ class HFBackend(ModelBackend):
                        self.truncation)
 
     # ---- frozen model --------------------------------------------------------------------------
-    @torch.no_grad()
     def features(self, texts: Sequence[str]) -> np.ndarray:
+        return self._features(texts)
+
+    def contrast_features(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Last-layer hidden states at the answer token of the prompt answered Yes / No."""
+        yes, no = self.label_strings
+        return self._features(texts, yes), self._features(texts, no)
+
+    @torch.no_grad()
+    def _features(self, texts: Sequence[str], suffix: str = "") -> np.ndarray:
         rows = []
         for b in _batches(texts, self.batch_size):
-            out = self.runner.forward(*self.runner.encode(b), hidden=True)
+            out = self.runner.forward(*self.runner.encode(b, suffix), hidden=True)
             rows.append(out.hidden_states[-1][:, -1].float().cpu())
         if not rows:
             return np.zeros((0, int(self.model.config.hidden_size)), dtype=np.float32)

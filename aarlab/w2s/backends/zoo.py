@@ -185,6 +185,17 @@ class ZooBackend(ModelBackend):
             rows.append(feature_tensor(self.scorer, ids, mask))
         return torch.cat(rows).numpy().astype(np.float32)
 
+    def feature_groups(self) -> dict[str, slice]:
+        """`hidden`: the last-layer hidden state; `surprise`: the token log-prob statistics and the margin."""
+        d = int(self.model.config.hidden_size)
+        return {"hidden": slice(0, d), "surprise": slice(d, None)}
+
+    def contrast_features(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Features of `text<yes>` and `text<no>`: read at the judgement token itself."""
+        labels = self.info["label_tokens"]
+        return (self.features([t + labels["yes"] for t in texts]),
+                self.features([t + labels["no"] for t in texts]))
+
     # ---- zero-shot --------------------------------------------------------------------------
     def zero_shot(self, texts: Sequence[str]) -> np.ndarray:
         return self._cached(texts, "zero_shot", ZooPredictor(self.scorer).predict_proba)
@@ -204,6 +215,7 @@ class ZooBackend(ModelBackend):
         groups = [{"params": model.parameters(), "lr": cfg.lr},
                   {"params": head.linear.parameters(), "lr": cfg.lr * HEAD_LR_MULT}]
         opt = torch.optim.AdamW(groups, weight_decay=cfg.weight_decay)
-        train_classifier(predictor.logits, list(model.parameters()), opt, texts, targets, cfg, loss, weights)
+        train_classifier(predictor.logits, list(model.parameters()), opt, texts, targets, cfg, loss, weights,
+                         keep_best=[*model.parameters(), *head.linear.parameters()])
         model.eval()
         return predictor
