@@ -16,7 +16,8 @@ import numpy as np
 from aarlab.w2s.metrics import accuracy
 
 __all__ = [
-    "Baselines", "Grade", "accuracy", "baselines_of", "beyond_strong", "binomial_se", "by_subset", "grade", "pgr",
+    "Baselines", "Grade", "accuracy", "baselines_of", "beyond_strong", "binomial_se", "by_subset", "grade",
+    "pgr",
 ]
 
 

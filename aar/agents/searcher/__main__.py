@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     from aar.agents.research_sandbox import open_agent_sandbox
     from aar.sandbox.layout import DATA
 
+    local_meta = json.loads((Path(data_dir) / "meta.json").read_text())  # public: seeds and split sizes
+
     # no server socket inside: the searcher talks to the server from here; its commands only run ideas,
     # and an idea's sandbox must look like an overseer re-run's (which has none)
     sandbox, _ = open_agent_sandbox(
