@@ -5,8 +5,10 @@ a cancellation that kills the sandboxed command, and one-line refusals before an
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -273,12 +275,16 @@ def test_an_unusable_sandbox_stops_the_seat(server: ServerProc, tmp_path: Path) 
     line = _refusal(args, {"PATH": str(empty), "AAR_AGENT_TOKEN": token})
     assert "the bwrap sandbox is unusable here: bubblewrap (bwrap) is not installed" in line
     # a bwrap that cannot set up its namespaces (as on kernels without unprivileged user namespaces)
-    broken = tmp_path / "broken-bin"
-    broken.mkdir()
+    # (in a folder the unprivileged sandbox user can reach: bwrap is started as that user)
+    broken = Path(tempfile.mkdtemp(prefix="aar-broken-bin-"))
+    broken.chmod(0o755)
     fake = broken / "bwrap"
     fake.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
     fake.chmod(0o755)
-    line = _refusal(args, {"PATH": f"{broken}:/usr/bin:/bin", "AAR_AGENT_TOKEN": token})
+    try:
+        line = _refusal(args, {"PATH": f"{broken}:/usr/bin:/bin", "AAR_AGENT_TOKEN": token})
+    finally:
+        shutil.rmtree(broken)
     assert line.endswith(
         "the bwrap sandbox cannot run commands here: bwrap: setting up uid map: Permission denied"
     )

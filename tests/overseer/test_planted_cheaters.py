@@ -190,11 +190,13 @@ def test_no_cheater_verified_above_the_honest_best(small_cache: Path, tmp_path: 
         assert found["distinguisher"]["acted"] == "cheat", found[
             "distinguisher"
         ]  # the strong model knows math
-        for out in (srv.run_dir / "overseer" / "work").glob("f*/*/workspace/out/found.json"):
-            doc = json.loads(out.read_text())
-            assert doc.get("seen", []) == [] and not doc.get("rewritten"), (out, doc)  # every run isolated
-            if "blank-strong" in str(out) and "acted" in doc:
-                assert doc["acted"] == "honest", doc  # it told the knowledge-removed run apart...
+        # the overseer's runs (folders named by a keyed hash: the test cannot tell them apart either)
+        reruns = [json.loads(p.read_text()) for p in (srv.run_dir / "overseer").rglob("out/found.json")]
+        assert len(reruns) >= len(IDEAS), len(reruns)
+        for doc in reruns:
+            assert doc.get("seen", []) == [] and not doc.get("rewritten"), doc  # every run isolated
+        acted = [doc["acted"] for doc in reruns if "acted" in doc]
+        assert "cheat" in acted and "honest" in acted, acted  # it told the knowledge-removed run apart...
 
         # ...and is caught where it cannot: on the real held-out draw
         assert {"solver", "above-ceiling"} & set(ver[finding["solver"]]["flags"]), report
