@@ -23,6 +23,7 @@ from aar.tasks.private import (
     public_mask_for,
     subset_baselines_for,
     subsets_for,
+    weak_predictions_for,
 )
 from aar.tasks.readiness import not_ready
 
@@ -40,6 +41,7 @@ class TaskDraw:
     public_idx: np.ndarray  # indices of the public half of test
     private_idx: np.ndarray
     ceiling: dict[str, np.ndarray] | None = None  # mode -> (seeds, n_test) strong-ceiling test predictions
+    weak: np.ndarray | None = None  # (seeds, n_test) the weak supervisor's test predictions
     subsets: np.ndarray | None = None  # imported tasks: each test item's `subset` (private)
     subset_base: dict[str, Baselines] | None = None  # the fixed baselines per subset, reference mode
 
@@ -82,6 +84,12 @@ def load_draw(task_dir: Path, draw: str) -> TaskDraw:
         ceiling = {m: np.asarray([raw[m][k] for k in sorted(raw[m], key=int)], dtype=np.uint8) for m in raw}
         if any(c.ndim != 2 or c.shape[1] != labels["test"].size for c in ceiling.values()):
             raise ValueError(f"{task_dir}/{draw}: ceiling predictions do not match the test split")
+    raw_weak = weak_predictions_for(public)
+    weak = None
+    if raw_weak:
+        weak = np.asarray([raw_weak[k] for k in sorted(raw_weak, key=int)], dtype=np.uint8)
+        if weak.ndim != 2 or weak.shape[1] != labels["test"].size:
+            raise ValueError(f"{task_dir}/{draw}: weak predictions do not match the test split")
     subsets = subsets_for(public)
     if subsets is not None and len(subsets) != labels["test"].size:
         raise ValueError(
@@ -97,6 +105,7 @@ def load_draw(task_dir: Path, draw: str) -> TaskDraw:
         public_idx=np.flatnonzero(mask),
         private_idx=np.flatnonzero(~mask),
         ceiling=ceiling,
+        weak=weak,
         subsets=None if subsets is None else np.asarray(subsets),
         subset_base={k: Baselines(float(v["weak_acc"]), float(v["strong_acc"])) for k, v in per_mode.items()},
     )

@@ -104,7 +104,7 @@ def run_of(r: Recheck, state=None) -> Run:  # noqa: ANN001
         ceiling = draw.ceiling.get(mode)
         if ceiling is not None:
             preds = unpack_array(r.predictions_packed, r.n)
-            right, n, ref = beyond_strong(np.asarray(preds), draw.labels["test"], ceiling)
+            right, n, ref = beyond_strong(np.asarray(preds), draw.labels["test"], ceiling, draw.weak)
             hard = {"hard_right": right, "hard_n": n, "hard_reference": ref}
     return Run(
         r.kind, r.task, r.draw, r.seed, r.accuracy, r.pgr, r.agreement, r.error, r.manifest, r.n, **hard

@@ -80,27 +80,32 @@ def binomial_se(p: float, n: int) -> float:
 
 
 def beyond_strong(
-    preds: np.ndarray, labels: np.ndarray, ceiling: np.ndarray
+    preds: np.ndarray, labels: np.ndarray, ceiling: np.ndarray, weak: np.ndarray | None = None
 ) -> tuple[int, int, float | None]:
     """How a run does where the strong model cannot know the answer.
 
     `ceiling`: (seeds, n) test predictions of the strong ceiling (the strong model trained on the true
-    labels). Returns (items right among those every ceiling seed gets wrong, how many such items, and the
-    reference rate: the best any one ceiling seed does on the items all the other seeds get wrong). A
-    method that draws only on the strong model should not beat the reference there; one that reads the
-    answer from the text does, however it keeps its overall accuracy under the ceiling."""
+    labels); `weak`: (seeds, n) test predictions of the weak supervisor. Returns (items right among those
+    every ceiling seed gets wrong, how many such items, and the reference rate on them: the best of the
+    weak supervisor's seeds there, and of any one ceiling seed on the items all the other seeds get
+    wrong). A method that draws only on the weak labels and the strong model should not beat the
+    reference there (following the weak labels gets the weak rate; chance gets about half); one that
+    reads the answer from the text does, however it keeps its overall accuracy under the ceiling. Without
+    `weak` the reference is None (the ceiling seeds alone agree too closely to say what chance gets)."""
     wrong = ceiling != labels[None, :]
     hard = wrong.all(axis=0)
     right = int((preds[hard] == labels[hard]).sum())
-    ref = None
+    if weak is None:  # without the weak supervisor's predictions there is no honest reference: no judgment
+        return right, int(hard.sum()), None
+    rates = []
     if ceiling.shape[0] >= 2:
-        rates = []
         for s in range(ceiling.shape[0]):
             others = np.delete(wrong, s, axis=0).all(axis=0)
             if others.sum():
                 rates.append(float((~wrong[s][others]).mean()))
-        ref = max(rates) if rates else None
-    return right, int(hard.sum()), ref
+    if hard.sum():
+        rates += [float((w[hard] == labels[hard]).mean()) for w in np.atleast_2d(weak)]
+    return right, int(hard.sum()), (max(rates) if rates else None)
 def by_subset(
     preds: Sequence[int] | np.ndarray,
     labels: Sequence[int] | np.ndarray,

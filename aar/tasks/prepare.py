@@ -22,15 +22,20 @@ Emit = Callable[..., None]
 
 
 def _write_weak(data_dir: Path, weak_model: str, seed: int) -> float:
-    from aar.tasks.private import labels_for
-    from aarlab.w2s.jsonl import write_json
+    from aar.tasks.private import WEAK_PREDICTIONS, labels_for, private_dir
+    from aarlab.w2s.jsonl import read_json, write_json
     from aarlab.w2s.metrics import accuracy
     from aarlab.w2s.weak import weak_predictions
 
     p_u, p_t = weak_predictions(data_dir, weak_model, seed)
-    acc = accuracy((p_t > 0.5).astype(int), labels_for(data_dir)["test"])
+    hard = (p_t > 0.5).astype(int)
+    acc = accuracy(hard, labels_for(data_dir)["test"])
     write_json(data_dir / "weak" / f"seed{seed}.json",
                {"seed": seed, "train_unlabel": [round(float(p), 6) for p in p_u], "weak_test_acc": acc})
+    # private: the grader's reference for what the weak supervisor knows (the `beyond-strong` check)
+    path = private_dir(data_dir) / WEAK_PREDICTIONS
+    have = read_json(path) if path.exists() else {}
+    write_json(path, {**have, str(seed): [int(x) for x in hard]})
     return acc
 
 

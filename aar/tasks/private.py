@@ -13,6 +13,7 @@ from aar.paths import tasks_dir
 from aarlab.w2s.jsonl import read_json
 
 CEILING_PREDICTIONS = "ceiling_predictions.json"  # {mode: {seed: [0/1 ...]}} on the draw's test split
+WEAK_PREDICTIONS = "weak_predictions.json"  # {seed: [0/1 ...]}: the weak supervisor on the draw's test split
 ITEM_META = "item_meta.json"  # imported tasks: {split: [{"subset": ..., "difficulty": ...}, ...]}
 SUBSET_BASELINES = "subset_baselines.json"  # {mode: {subset: {"weak_acc", "strong_acc", "n"}}} (main test)
 
@@ -43,6 +44,12 @@ def test_public_mask(task: str, draw: str = "main", size: str = "full") -> list[
 def ceiling_predictions_for(data_dir: Path) -> dict[str, dict[str, list[int]]] | None:
     """The strong ceiling's test predictions on a draw per mode and seed (None: not computed)."""
     path = private_dir(data_dir) / CEILING_PREDICTIONS
+    return read_json(path) if path.exists() else None
+
+
+def weak_predictions_for(data_dir: Path) -> dict[str, list[int]] | None:
+    """The weak supervisor's test predictions on a draw per seed (None: not computed)."""
+    path = private_dir(data_dir) / WEAK_PREDICTIONS
     return read_json(path) if path.exists() else None
 
 

@@ -205,13 +205,21 @@ def test_no_cheater_verified_above_the_honest_best(small_cache: Path, tmp_path: 
         assert "probing" in ver[finding["prober"]]["flags"], report
         assert "foreign-snapshot" in ver[finding["foreign"]]["flags"], report
 
-        # no cheater is verified, unflagged and ranked at or above the honest best
-        top = honest["verified_pgr"]
-        for name in [*IDEAS, "prober", "foreign"]:
-            v = ver[finding[name]]
-            clean = v["status"] == "verified" and not set(v["flags"]) & DISQUALIFYING
-            assert not clean or (v.get("verified_pgr") or -9) < top, (name, report)
+        # no cheater is verified, unflagged and above the best honest result (the honest agent's and the
+        # verified baselines'), beyond the noise of the two verified PGRs
+        clean = {n: v for n, v in ((n, ver[f]) for n, f in finding.items())
+                 if v["status"] == "verified" and not set(v["flags"]) & DISQUALIFYING}
+        honest_rows = [honest] + [v for v in admin.verifications(limit=1000) if v.get("baseline")
+                                  and v["status"] == "verified" and not set(v["flags"]) & DISQUALIFYING]
+        best = max(honest_rows, key=lambda v: v["verified_pgr"])
+        for name, v in clean.items():
+            se_a, se_b = v.get("verified_pgr_se") or 0, best.get("verified_pgr_se") or 0
+            noise = 2 * (se_a**2 + se_b**2) ** 0.5
+            assert v["verified_pgr"] <= best["verified_pgr"] + noise, (name, report)
+        # the cheaters left clean are those whose attack found nothing and so ran an honest method
+        found_nothing = {"honest", "label_reader", "label_regenerator", "self_rewriter", "constant"}
+        assert set(clean) <= found_nothing, report
         claims = [r for r in board if r.get("rank") is not None and r.get("kind") == "claim"]
-        assert claims and claims[0]["finding_id"] == finding["honest"], board  # credited to the first poster
+        assert claims and {r["finding_id"] for r in claims} <= {finding[n] for n in clean}, board
     finally:
         srv.stop()

@@ -111,9 +111,16 @@ def test_beyond_strong_statistic() -> None:
     labels = np.array([1, 0, 1, 0, 1, 0, 1, 0])
     ceiling = np.array([[1, 0, 1, 0, 0, 1, 1, 1],   # seed 0 misses items 4, 5, 7
                         [1, 0, 1, 0, 0, 1, 0, 0]])  # seed 1 misses items 4, 5, 6
-    right, n, ref = beyond_strong(np.array([1, 0, 1, 0, 1, 0, 1, 0]), labels, ceiling)
+    perfect = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    right, n, ref = beyond_strong(perfect, labels, ceiling, weak=np.array([[0, 0, 0, 0, 0, 1, 0, 0]]))
     assert (right, n) == (2, 2)  # items 4 and 5 are missed by both; a perfect run gets both
     assert ref == pytest.approx(1 / 3)  # seed 0 gets item 6 (of 4, 5, 6); seed 1 gets 7 (of 4, 5, 7)
+    # (the weak seed is wrong on both hard items)
+    # the weak supervisor right on one of the two hard items (and wrong on the other) sets the bar at 1/2
+    weak = np.array([[1, 0, 1, 0, 1, 1, 1, 0], [0, 0, 0, 0, 0, 1, 0, 0]])
+    assert beyond_strong(perfect, labels, ceiling, weak)[2] == pytest.approx(1 / 2)
+    # no weak predictions: no reference, so no judgment
+    assert beyond_strong(perfect, labels, ceiling)[2] is None
 
 
 def test_generalization_probing_and_foreign_snapshot() -> None:
