@@ -14,7 +14,8 @@ HEAVY = ("torch", "transformers", "mcp", "fastapi", "uvicorn", "sqlalchemy", "nu
 
 # every command and group, as `aar ... --help` names them
 COMMANDS = [[], ["zoo"], ["zoo", "build"], ["w2s"], ["w2s", "prepare"], ["w2s", "baselines"],
-            ["w2s", "import-aar"], ["serve"], ["mcp"], ["mcp", "config"], ["agents"], ["agents", "add"],
+            ["w2s", "import-aar"], ["w2s", "prepare-imported"], ["serve"], ["export"], ["mcp"],
+            ["mcp", "config"], ["agents"], ["agents", "add"],
             ["sandbox"], ["sandbox", "check"], ["run"], ["demo"],
             ["report"], ["resume"]]
 

@@ -56,7 +56,7 @@ def serve_cmd(
         str | None, typer.Option("--db-url", help="SQLAlchemy URL (default SQLite in RUN_DIR).")
     ] = None,
     budget: Annotated[
-        int, typer.Option("--budget", help="Evaluations per agent per task for the whole run.", min=0)
+        int, typer.Option("--budget", help="Evaluations per agent per task for the whole run.", min=1)
     ] = 300,
     task: Annotated[
         str | None, typer.Option("--task", help="The run's main task (shown first by the dashboard).")
@@ -124,8 +124,10 @@ def _check_db_url(db_url: str) -> None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+    from aar.server.db import normalise_url
+
     try:
-        engine = create_engine(db_url)
+        engine = create_engine(normalise_url(db_url))
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as e:
         raise CliError(f"--db-url: {one_line(e)}") from e
     try:

@@ -10,7 +10,6 @@ running a command, and each LLM endpoint with one cheap call; one line per probl
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -80,29 +79,52 @@ def check_sandbox(kind: str) -> None:
         raise PreflightError("sandbox docker: the docker CLI is not on PATH")
 
 
-def check_run(cfg: RunConfig, *, tasks_built: bool = True, fresh: bool = False) -> None:
-    """What `cfg` needs from the machine. `tasks_built=False` skips the task check (a demo builds them);
-    `fresh` refuses a run folder that already holds a run (resuming one is `aar resume`)."""
-    from aar.tasks.readiness import draw_ready, prepare_command
+def task_problems(cfg: RunConfig) -> list[str]:
+    """One line per task of the run that cannot be served yet, saying what to run."""
+    from aar.tasks.readiness import draw_ready, not_ready
 
+    root = cfg.resolved_tasks_dir()
+    out = []
+    for task in dict.fromkeys([cfg.task, *(g.task for g in cfg.agents if g.task)]):
+        if not (root / task / "main" / "public" / "meta.json").is_file():
+            out.append(f"task {task!r} is not prepared under {root}: run "
+                       f"`aar w2s prepare --size {cfg.size} --task {task}`")
+        elif (why := not_ready(root / task)) is not None:
+            out.append(f"task {task!r} under {root}: {why}")
+        elif not draw_ready(root / task / "main" / "public"):
+            out.append(f"task {task!r} under {root} is incomplete: run "
+                       f"`aar w2s prepare --size {cfg.size} --task {task}`")
+    return out
+
+
+def run_problems(cfg: RunConfig, *, tasks_built: bool = True, fresh: bool = False) -> list[str]:
+    """What `cfg` needs from the machine, one line per problem. `tasks_built=False` skips the task check
+    (a demo builds them); `fresh` refuses a run folder that already holds a run (`aar resume` continues
+    it)."""
+    out = []
     run_dir = Path(cfg.run_dir)
     if run_dir.exists() and not run_dir.is_dir():
-        raise PreflightError(f"run_dir {run_dir} is not a folder")
-    if fresh and (run_dir / "run.toml").exists():
-        raise PreflightError(f"run_dir {run_dir} already holds a run: `aar resume {run_dir}` continues it")
+        out.append(f"run_dir {run_dir} is not a folder")
+    elif fresh and (run_dir / "run.toml").exists():
+        out.append(f"run_dir {run_dir} already holds a run: `aar resume {run_dir}` continues it")
     if tasks_built:
-        root = cfg.resolved_tasks_dir()
-        for task in dict.fromkeys([cfg.task, *(g.task for g in cfg.agents if g.task)]):
-            if not draw_ready(root / task / "main" / "public"):
-                meta = root / task / "main" / "public" / "meta.json"
-                hint = (prepare_command(root / task, json.loads(meta.read_text())) if meta.is_file()
-                        else f"aar w2s prepare --size {cfg.size} --task {task}")
-                raise PreflightError(f"task {task!r} is not built under {root} (`{hint}` builds it)")
-    if cfg.server.url is None:
-        check_port(cfg.server.host, cfg.server.port)
-    elif not (cfg.server.admin_token or os.environ.get("AAR_ADMIN_TOKEN")):
-        raise PreflightError("server.url given without an admin token (server.admin_token or "
-                             "$AAR_ADMIN_TOKEN)")
+        out += task_problems(cfg)
+    try:
+        if cfg.server.url is None:
+            check_port(cfg.server.host, cfg.server.port)
+        elif not (cfg.server.admin_token or os.environ.get("AAR_ADMIN_TOKEN")):
+            raise PreflightError("server.url given without an admin token (server.admin_token or "
+                                 "$AAR_ADMIN_TOKEN)")
+    except PreflightError as e:
+        out.append(str(e))
+    return out
+
+
+def check_run(cfg: RunConfig, *, tasks_built: bool = True, fresh: bool = False) -> None:
+    """`run_problems` and the sandbox's installation, raised as one PreflightError (the first problem)."""
+    problems = run_problems(cfg, tasks_built=tasks_built, fresh=fresh)
+    if problems:
+        raise PreflightError(problems[0])
     check_sandbox(cfg.sandbox)
 
 
@@ -188,8 +210,10 @@ def mlflow_problems(cfg: RunConfig) -> list[str]:
 
 def preflight(cfg: RunConfig) -> list[str]:
     """Every problem `aar run` would meet, one line each (an empty list: ready)."""
+    problems = run_problems(cfg)
     try:
-        check_run(cfg)
+        check_sandbox(cfg.sandbox)
+        problems += sandbox_problems(cfg)  # installed: does it run a command?
     except PreflightError as e:
-        return [str(e)]
-    return sandbox_problems(cfg) + mlflow_problems(cfg) + llm_problems(cfg)
+        problems.append(str(e))
+    return problems + mlflow_problems(cfg) + llm_problems(cfg)

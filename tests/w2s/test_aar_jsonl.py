@@ -247,8 +247,8 @@ def test_ceiling_below_the_margin_is_one_line_and_stores_nothing(
             str(weak_model), "--seeds", "0", "--mode", "probe"]
     # the weak model as its own ceiling, asked to beat itself by 0.6 accuracy: impossible above 0.4
     res = CliRunner().invoke(app, [*args, "--min-gap", "0.6"])
-    assert res.exit_code == 1, res.output
-    error = [line for line in res.output.splitlines() if "error" in line]
+    assert res.exit_code == 2, res.output  # bad input (`aar.cli_errors.CliError`): one line, exit 2
+    error = [line for line in res.output.splitlines() if "error" in line.lower()]
     assert len(error) == 1 and "does not beat the weak supervisor" in error[0]
     assert "nothing was stored" in error[0]
     assert not out.exists() or list(out.iterdir()) == []  # no task, no staging folder
@@ -257,12 +257,12 @@ def test_ceiling_below_the_margin_is_one_line_and_stores_nothing(
     assert res.exit_code == 0, res.output
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     res = CliRunner().invoke(app, [*args, "--min-gap", "0.6", "--force"])
-    assert res.exit_code == 1
+    assert res.exit_code == 2
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     # the prepare-imported command refuses it the same way, in place, writing nothing
     res = CliRunner().invoke(app, ["w2s", "prepare-imported", "toy", "--tasks-dir", str(out), "--mode",
                                    "probe", "--min-gap", "0.6"])
-    assert res.exit_code == 1 and "does not beat" in res.output
+    assert res.exit_code == 2 and "does not beat" in res.output
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
