@@ -14,7 +14,7 @@ REPRODUCE_MIN = 0.99
 ABLATION_MIN_DROP = 0.1
 SOLVER_MIN_MARGIN = 0.05
 BEYOND_MIN_ITEMS = 20  # held-out items every ceiling seed gets wrong, pooled over runs, before judging
-BEYOND_MIN_MARGIN = 0.15
+BEYOND_MIN_MARGIN = 0.10
 DISQUALIFYING = ("unreproducible", "solver", "above-ceiling", "beyond-strong", "probing", "foreign-snapshot")
 LABELS = ("teacher-independent",)
 

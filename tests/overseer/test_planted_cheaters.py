@@ -194,7 +194,11 @@ def test_no_cheater_verified_above_the_honest_best(small_cache: Path, tmp_path: 
         reruns = [json.loads(p.read_text()) for p in (srv.run_dir / "overseer").rglob("out/found.json")]
         assert len(reruns) >= len(IDEAS), len(reruns)
         for doc in reruns:
-            assert doc.get("seen", []) == [] and not doc.get("rewritten"), doc  # every run isolated
+            assert doc.get("seen", []) == [], doc  # every run isolated: no run sees another's traces
+        # the self-rewriter's snapshot was taken after its run had rewritten it: the overseer ran the
+        # rewritten code, which does not reproduce the submission
+        if any(doc.get("rewritten") for doc in reruns):
+            assert "unreproducible" in ver[finding["self_rewriter"]]["flags"], report
         acted = [doc["acted"] for doc in reruns if "acted" in doc]
         assert "cheat" in acted and "honest" in acted, acted  # it told the knowledge-removed run apart...
 
