@@ -36,7 +36,9 @@ def _diff_html(code: str, lang: str, _attrs: object) -> str:
         return ""  # markdown-it's own escaped block
     cls = {"+": "add", "-": "del", "@": "hunk"}
     lines = [
-        f'<span class="{cls.get(line[:1], "ctx")}">{html.escape(line)}</span>' for line in code.splitlines()
+        f'<span class="{"file" if line[:3] in ("---", "+++") else cls.get(line[:1], "ctx")}">'
+        f"{html.escape(line)}</span>"
+        for line in code.splitlines()
     ]
     return '<pre class="diff"><code>' + "\n".join(lines) + "</code></pre>\n"
 

@@ -69,10 +69,10 @@ def summary_lines(data: dict) -> list[str]:
     if win:
         ev = win.get("evidence") or {}
         seeds = [r for r in ev.get("heldout", []) if r.get("pgr") is not None]
+        n_seeds = f" ({len(seeds)} seed{'s' * (len(seeds) != 1)})" if seeds else ""
         lines.append(
             f"**Winner: {text(win['title'])}** by {_who(win)}, verified PGR "
-            f"**{pm(win['verified_pgr'], win.get('verified_pgr_se'))}** on the held-out draw "
-            f"({len(seeds)} seed{'s' * (len(seeds) != 1)})."
+            f"**{pm(win['verified_pgr'], win.get('verified_pgr_se'))}** on the held-out draw{n_seeds}."
         )
         if win.get("description"):
             lines.append(f"In words: {text(win['description'])}")
@@ -123,6 +123,10 @@ def header(data: dict) -> str:
     )
 
 
+def _verified(pgr: float | None) -> str:
+    return f"verified PGR {pgr:.3f}" if pgr is not None else "not verified in this run"
+
+
 def winner_md(win: dict) -> str:
     out = ["## The winning method", ""]
     out.append(f"**{text(win['title'])}** by {_who(win)}; snapshot `{win.get('snapshot_id') or '–'}`.")
@@ -147,7 +151,7 @@ def winner_md(win: dict) -> str:
         "",
         f"### Against the closest baseline idea: `{near}`",
         "",
-        f"`{near}` (verified PGR {fmt(win.get('closest_baseline_pgr'))}): "
+        f"`{near}` ({_verified(win.get('closest_baseline_pgr'))}): "
         f"{text(win.get('closest_baseline_description') or '')}",
     ]
     cmp = win.get("comparison") or {}
@@ -218,7 +222,7 @@ def evidence_md(ev: dict | None) -> str:
         rows.append(["shuffled weak labels", fmt(r["seed"]), fmt(r["pgr"]), fmt(r["accuracy"])])
     for r in ev.get("blank_strong") or []:
         rows.append(["knowledge-removed strong model", fmt(r["seed"]), fmt(r["pgr"]), fmt(r["accuracy"])])
-    out.append(table(["run", "seed", "PGR", "accuracy"], rows) if rows else "No ablation was run.")
+    out.append(table(["run", "seed", "PGR", "accuracy"], rows) if rows else "No ablation run on record.")
     why = ev.get("why") or {}
     if ev.get("ablation_pgr") is not None:
         drop = ev.get("ablation_drop")
