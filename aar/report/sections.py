@@ -91,10 +91,19 @@ def summary_lines(data: dict) -> list[str]:
         else:
             by = counts.get("by_status") or {}
             parts = ", ".join(f"{k} {v}" for k, v in sorted(by.items()))
+            k = counts.get("methods", n)
             lines.append(
                 f"**No claim was verified in this run.** {n} claim{'s' * (n != 1)} "
-                f"({counts.get('methods', n)} distinct method(s)) were posted; by status: {parts}."
+                f"({k} distinct method{'s' * (k != 1)}) {'were' if n != 1 else 'was'} posted; "
+                f"by status: {parts}."
             )
+            flagged: dict[str, int] = {}
+            for r in data.get("leaderboard", []):
+                for f in r.get("flags") or []:
+                    flagged[f] = flagged.get(f, 0) + 1
+            if flagged:
+                why = ", ".join(f"{f} ({c})" for f, c in sorted(flagged.items()))
+                lines.append(f"Flags on the claims: {why}; see the flags section for each one.")
     if base:
         lines.append(
             f"Best baseline (scored the same way): **{text(base['name'])}**, "
@@ -371,7 +380,7 @@ def generalization_md(data: dict) -> str:
     out = ["## Generalization (PGR on each task's held-out draw)", ""]
     rows = g.get("rows") or []
     if not rows:
-        return "\n".join([*out, "Nothing verified yet."])
+        return "\n".join([*out, "No method or baseline was verified or screened."])
     tasks = g["tasks"]
     out.append(
         f"The main task is `{text(tasks[0])}`; the other columns are the same idea re-run, unchanged, "

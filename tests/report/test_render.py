@@ -414,9 +414,10 @@ def test_a_run_with_no_verified_claim_says_so(tmp_path: Path) -> None:
     paths = write_report(data, tmp_path)
     md = paths["report.md"].read_text()
     assert (
-        "**No claim was verified in this run.** 2 claims (2 distinct method(s)) were posted; "
+        "**No claim was verified in this run.** 2 claims (2 distinct methods) were posted; "
         "by status: flagged 1, screened 1." in md
     )
+    assert "Flags on the claims: unreproducible (1)" in md
     assert "## The winning method" not in md and "No insight was posted" in md
     assert "No claim was verified in this run." in paths["report.html"].read_text()
     empty = build_report(run_dir="/r", task="math", board=[], baselines=[], submissions=[], cost={})
