@@ -80,7 +80,8 @@ def generalization_svg(matrix: dict, title: str = "PGR by task (held-out draws)"
     ax.set_xticks(
         range(len(tasks)), [f"{_plain(t)}{' (main)' if k == 0 else ''}" for k, t in enumerate(tasks)]
     )
-    ax.set_yticks(range(len(rows)), [_plain(r["name"])[:48] for r in rows], fontsize=8)
+    names = [_plain(r["name"]) for r in rows]
+    ax.set_yticks(range(len(rows)), [n if len(n) <= 56 else n[:55] + "…" for n in names], fontsize=8)
     ax.xaxis.tick_top()
     ax.set_title(title, fontsize=10)
     fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="PGR")

@@ -270,11 +270,14 @@ def evidence_md(ev: dict | None) -> str:
     out += ["", "### Cost of the verification", ""]
     kinds = ", ".join(f"{k} {v:.1f} s" for k, v in sorted((c.get("wall_seconds_by_kind") or {}).items()))
     wall, cpu = fmt(c.get("wall_seconds"), 1), fmt(c.get("cpu_seconds"), 1)
-    out.append(
-        f"{c.get('runs', 0)} re-runs ({c.get('timed_runs', 0)} timed): {wall} s of wall time in all, "
-        f"{cpu} CPU-seconds at {c.get('threads_per_run', 1)} thread(s) per re-run"
-        f"{'; ' + kinds if kinds else ''}."
-    )
+    if not c.get("runs"):
+        out.append("No re-run on record.")
+    else:
+        out.append(
+            f"{c.get('runs', 0)} re-runs ({c.get('timed_runs', 0)} timed): {wall} s of wall time in all, "
+            f"{cpu} CPU-seconds at {c.get('threads_per_run', 1)} thread(s) per re-run"
+            f"{'; ' + kinds if kinds else ''}."
+        )
     if ev.get("note"):
         out += ["", f"Overseer's note: {text(ev['note'])}"]
     for e in ev.get("errors") or []:
