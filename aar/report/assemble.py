@@ -71,6 +71,7 @@ def claim_rows(board: list[dict]) -> list[dict]:
                 "generalization": r.get("generalization") or {},
                 "flags": list(r.get("flags") or []),
                 "labels": list(r.get("labels") or []),
+                "why": (r.get("details") or {}).get("why") or {},
             }
         )
     return rows
@@ -93,6 +94,22 @@ def baseline_rows(baselines: list[dict]) -> list[dict]:
         if b.get("verified_pgr") is not None and b.get("status") in (None, "verified", "screened")
     ]
     return sorted(rows, key=lambda b: -b["verified_pgr"])
+
+
+def uncounted_baselines(baselines: list[dict]) -> list[dict]:
+    """The baselines `baseline_rows` leaves out (flagged, failed, pending), with the server's reasons."""
+    counted = {b["name"] for b in baseline_rows(baselines)}
+    return [
+        {
+            "name": b.get("baseline") or b.get("name"),
+            "status": b.get("status"),
+            "verified_pgr": b.get("verified_pgr"),
+            "flags": list(b.get("flags") or []),
+            "why": (b.get("details") or {}).get("why") or {},
+        }
+        for b in baselines
+        if (b.get("baseline") or b.get("name")) not in counted
+    ]
 
 
 def build_report(
@@ -119,7 +136,12 @@ def build_report(
     a result."""
     claims = claim_rows(board)
     flags = [
-        {"agent": r["agent"], "flag": fl, "finding_id": r["finding_id"], "detail": r["title"]}
+        {
+            "agent": r["agent"],
+            "flag": fl,
+            "finding_id": r["finding_id"],
+            "detail": f"{r['title']}: {r['why'][fl]}" if fl in r["why"] else r["title"],
+        }
         for r in claims
         for fl in r["flags"]
     ]
@@ -143,6 +165,7 @@ def build_report(
         "baselines": base,
         "best_verified": best,
         "best_baseline": plain[0] if plain else None,
+        "baselines_not_counted": uncounted_baselines(baselines),
         "margin": None,
         "gap_closed": None,
         "pgr_over_time": pgr_over_time(submissions, task, start),

@@ -19,6 +19,12 @@ def text(x: object) -> str:
     return _SPECIAL.sub(r"\\\1", " ".join(str(x).split()))
 
 
+def code(x: object) -> str:
+    """Agent-written text as a one-line code span (literal there: no escapes; a backtick or `|` would end the
+    span or a table cell, so they are shown as ' and ¦)."""
+    return "`" + " ".join(str(x).split()).replace("`", "'").replace("|", "¦") + "`"
+
+
 def fmt(x: object, nd: int = 3) -> str:
     if x is None:
         return "–"
@@ -55,7 +61,7 @@ def generalization_tasks(data: dict) -> list[str]:
 
 
 def _who(m: dict) -> str:
-    return f"`{text(m['agent'])}` (finding #{m['finding_id']})"
+    return f"{code(m['agent'])} (finding #{m['finding_id']})"
 
 
 def _also(m: dict) -> str:
@@ -80,7 +86,7 @@ def summary_lines(data: dict) -> list[str]:
             lines.append(f"The same method was also posted by {_also(win)}.")
     elif best:
         lines.append(
-            f"Best verified result: **{text(best['title'])}** by `{text(best['agent'])}`, "
+            f"Best verified result: **{text(best['title'])}** by {code(best['agent'])}, "
             f"verified PGR {pm(best['verified_pgr'], best.get('verified_pgr_se'))} on held-out data."
         )
     else:
@@ -120,7 +126,7 @@ def summary_lines(data: dict) -> list[str]:
 def header(data: dict) -> str:
     return "\n".join(
         [
-            f"# aar run report — task `{text(data.get('main_task', '?'))}`",
+            f"# aar run report — task {code(data.get('main_task', '?'))}",
             "",
             f"Run directory: `{data.get('run_dir', '')}`  ",
             f"Generated: {data.get('generated_at', '')}",
@@ -151,7 +157,7 @@ def winner_md(win: dict) -> str:
             fence(json.dumps(win["recipe"], indent=1), "json"),
         ]
     else:
-        out += ["", f"Files: {', '.join(f'`{text(f)}`' for f in win.get('files') or [])}."]
+        out += ["", f"Files: {', '.join(f'{code(f)}' for f in win.get('files') or [])}."]
     near = win.get("closest_baseline")
     if near is None:
         out += ["", "No baseline idea to compare it with."]
@@ -386,13 +392,13 @@ def generalization_md(data: dict) -> str:
         return "\n".join([*out, "No method or baseline was verified or screened."])
     tasks = g["tasks"]
     out.append(
-        f"The main task is `{text(tasks[0])}`; the other columns are the same idea re-run, unchanged, "
+        f"The main task is {code(tasks[0])}; the other columns are the same idea re-run, unchanged, "
         "on tasks no agent worked on. – : not measured."
     )
     out += [
         "",
         table(
-            ["method", "status", *[f"`{text(t)}`" for t in tasks]],
+            ["method", "status", *[f"{code(t)}" for t in tasks]],
             [[text(r["name"]), r["status"] or "–", *[fmt(r["pgr"].get(t)) for t in tasks]] for r in rows],
         ),
     ]
@@ -400,11 +406,22 @@ def generalization_md(data: dict) -> str:
     return "\n".join(out)
 
 
+def _uncounted(data: dict) -> list[str]:
+    rows = data.get("baselines_not_counted") or []
+    if not rows:
+        return []
+    out = ["", "Not counted (not verified):", ""]
+    for b in rows:
+        why = "; ".join(f"{f}: {b['why'].get(f, 'no reason recorded')}" for f in b.get("flags") or [])
+        out.append(f"- {code(b['name'])}: {b.get('status') or 'pending'}{' — ' + text(why) if why else ''}")
+    return out
+
+
 def baselines_md(data: dict, gtasks: list[str]) -> str:
     out = ["## Baselines (same verification path)", ""]
     base = data.get("baselines") or []
     if not base:
-        return "\n".join([*out, "No baseline was verified."])
+        return "\n".join([*out, "No baseline was verified.", *_uncounted(data)])
     out.append(
         table(
             [
@@ -428,7 +445,7 @@ def baselines_md(data: dict, gtasks: list[str]) -> str:
             ],
         )
     )
-    return "\n".join(out)
+    return "\n".join([*out, *_uncounted(data)])
 
 
 def flags_md(data: dict) -> str:

@@ -199,7 +199,16 @@ def _found() -> dict:
         _claim(3, "alice", "stronger aux", "S-alice", "verified", 0.58, generalization={"code": 0.35}),
         {"kind": "baseline", "baseline": "aux_confidence", "status": "verified", "verified_pgr": 0.5},
         _claim(6, "carol", "confident only", "S-carol", "screened", 0.2),
-        _claim(2, "dave", "copied early", "S-dave", "flagged", 0.6, flags=["probing"]),
+        _claim(
+            2,
+            "dave",
+            "copied early",
+            "S-dave",
+            "flagged",
+            0.6,
+            flags=["probing"],
+            details={"why": {"probing": "the server's probing detector flagged this agent"}},
+        ),
     ]
     findings = [
         {"id": i, "type": "result", "agent": a, "title": t, "task": "math", "created_at": T0.format(i)}
@@ -283,13 +292,20 @@ def _found() -> dict:
     ]
     baselines = [
         {
+            "baseline": "vanilla_w2s",
+            "status": "flagged",
+            "verified_pgr": 0.3,
+            "flags": ["beyond-strong"],
+            "details": {"why": {"beyond-strong": "it knows answers the strong model does not"}},
+        },
+        {
             "baseline": "aux_confidence",
             "status": "verified",
             "verified_pgr": 0.5,
             "verified_pgr_se": 0.01,
             "ablation_pgr": 0.05,
             "generalization": {"code": 0.3, "world": 0.25},
-        }
+        },
     ]
     return build_report(
         run_dir="/runs/x",
@@ -390,6 +406,14 @@ def test_generalization_of_methods_and_baselines(tmp_path: Path) -> None:
     svg = paths["generalization.svg"].read_text()
     assert svg.startswith("<svg") and "0.25" in svg and "–" in svg  # world not measured for the winner
     assert svg in paths["report.html"].read_text()
+
+
+def test_flags_and_uncounted_baselines_carry_the_servers_reasons() -> None:
+    data = _found()
+    assert [b["name"] for b in data["baselines"]] == ["aux_confidence"]  # a flagged one is never "best"
+    md = render_markdown(data)
+    assert "- `vanilla_w2s`: flagged — beyond-strong: it knows answers the strong model does not" in md
+    assert "| dave | probing | 2 | copied early: the server's probing detector flagged this agent |" in md
 
 
 def test_markdown_and_html_carry_the_same_words(tmp_path: Path) -> None:
