@@ -219,7 +219,7 @@ def evidence_md(ev: dict | None) -> str:
             f"Mean ± s.e. over the seeds: **{pm(ev.get('verified_pgr'), ev.get('verified_pgr_se'))}**.",
         ]
     else:
-        out.append("No held-out run.")
+        out.append("No held-out run on record.")
     reps = ev.get("reproduce") or []
     if reps:
         out += [
