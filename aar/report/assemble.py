@@ -5,21 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-
-def to_seconds(t: object) -> float:
-    if isinstance(t, int | float):
-        return float(t)
-    if isinstance(t, str):
-        s = t.replace("Z", "+00:00")
-        d = dt.datetime.fromisoformat(s)
-        if d.tzinfo is None:
-            d = d.replace(tzinfo=dt.UTC)
-        return d.timestamp()
-    raise ValueError(f"not a time: {t!r}")
-
-
-def agent_of(rec: dict) -> str:
-    return str(rec.get("agent") or rec.get("agent_name") or rec.get("agent_id") or "?")
+from aar import methods
+from aar.report.distinct import distinct_methods
+from aar.report.generalization import generalization_matrix
+from aar.report.insights import insight_rows
+from aar.report.records import agent_of, to_seconds
+from aar.report.winner import winner_section
 
 
 def pgr_over_time(submissions: Iterable[dict], task: str, start: float | None = None) -> dict:
@@ -80,6 +71,7 @@ def claim_rows(board: list[dict]) -> list[dict]:
                 "generalization": r.get("generalization") or {},
                 "flags": list(r.get("flags") or []),
                 "labels": list(r.get("labels") or []),
+                "why": (r.get("details") or {}).get("why") or {},
             }
         )
     return rows
@@ -93,6 +85,8 @@ def baseline_rows(baselines: list[dict]) -> list[dict]:
             "status": b.get("status"),
             "verified_pgr": b.get("verified_pgr"),
             "verified_pgr_se": b.get("verified_pgr_se"),
+            "ablation_pgr": b.get("ablation_pgr"),
+            "blank_strong_pgr": b.get("blank_strong_pgr"),
             "generalization": b.get("generalization") or {},
             "labels": list(b.get("labels") or []),
         }
@@ -100,6 +94,22 @@ def baseline_rows(baselines: list[dict]) -> list[dict]:
         if b.get("verified_pgr") is not None and b.get("status") in (None, "verified", "screened")
     ]
     return sorted(rows, key=lambda b: -b["verified_pgr"])
+
+
+def uncounted_baselines(baselines: list[dict]) -> list[dict]:
+    """The baselines `baseline_rows` leaves out (flagged, failed, pending), with the server's reasons."""
+    counted = {b["name"] for b in baseline_rows(baselines)}
+    return [
+        {
+            "name": b.get("baseline") or b.get("name"),
+            "status": b.get("status"),
+            "verified_pgr": b.get("verified_pgr"),
+            "flags": list(b.get("flags") or []),
+            "why": (b.get("details") or {}).get("why") or {},
+        }
+        for b in baselines
+        if (b.get("baseline") or b.get("name")) not in counted
+    ]
 
 
 def build_report(
@@ -113,12 +123,25 @@ def build_report(
     agent_flags: list[dict] | None = None,
     start: float | None = None,
     not_methods: set[str] | None = None,
+    findings: list[dict] | None = None,
+    verifications: list[dict] | None = None,
+    files: dict[str, methods.Files] | None = None,
+    baseline_ideas: dict[str, methods.Files] | None = None,
+    threads: int = 1,
 ) -> dict:
-    """`board`, `baselines`, `agent_flags`: what the server returns (`GET /api/verified_leaderboard`,
-    `GET /api/verified_baselines`, `GET /api/admin/probing`); nothing here re-judges a result."""
+    """`board`, `baselines`, `agent_flags`, `findings`, `verifications`: what the server returns
+    (`GET /api/verified_leaderboard`, `GET /api/verified_baselines`, `GET /api/admin/probing`,
+    `GET /api/findings`, `GET /api/verifications`, admin rows); `files`: snapshot id -> its files
+    (`aar.methods.snapshot_files`); `baseline_ideas`: `aar.methods.baseline_files()`. Nothing here re-judges
+    a result."""
     claims = claim_rows(board)
     flags = [
-        {"agent": r["agent"], "flag": fl, "finding_id": r["finding_id"], "detail": r["title"]}
+        {
+            "agent": r["agent"],
+            "flag": fl,
+            "finding_id": r["finding_id"],
+            "detail": f"{r['title']}: {r['why'][fl]}" if fl in r["why"] else r["title"],
+        }
         for r in claims
         for fl in r["flags"]
     ]
@@ -132,7 +155,7 @@ def build_report(
         for f in agent_flags or []
     ]
     base = baseline_rows(baselines)
-    methods = [b for b in base if b["name"] not in (not_methods or set())]
+    plain = [b for b in base if b["name"] not in (not_methods or set())]
     best = next((r for r in claims if r["rank"] == 1), None)
     data: dict = {
         "run_dir": run_dir,
@@ -141,15 +164,81 @@ def build_report(
         "leaderboard": claims,
         "baselines": base,
         "best_verified": best,
-        "best_baseline": methods[0] if methods else None,
+        "best_baseline": plain[0] if plain else None,
+        "baselines_not_counted": uncounted_baselines(baselines),
         "margin": None,
         "gap_closed": None,
         "pgr_over_time": pgr_over_time(submissions, task, start),
         "flags": flags,
         "cost": cost,
     }
-    if best and methods:
-        b = methods[0]["verified_pgr"]
+    if best and plain:
+        b = plain[0]["verified_pgr"]
         data["margin"] = best["verified_pgr"] - b
         data["gap_closed"] = (best["verified_pgr"] - b) / (1.0 - b) if b < 1.0 else 0.0
+    data.update(
+        findings_sections(
+            task,
+            claims,
+            base,
+            findings or [],
+            verifications or [],
+            files or {},
+            baseline_ideas or {},
+            threads,
+        )
+    )
     return data
+
+
+def latest_verifications(verifications: list[dict]) -> tuple[dict[int, dict], dict[tuple, dict]]:
+    """The newest admin verification row per finding id and per (baseline, task)."""
+    by_finding: dict[int, dict] = {}
+    by_baseline: dict[tuple, dict] = {}
+    for v in sorted(verifications, key=lambda v: v.get("id") or 0):
+        if v.get("finding_id") is not None:
+            by_finding[int(v["finding_id"])] = v
+        elif v.get("baseline"):
+            by_baseline[(v["baseline"], v.get("task"))] = v
+    return by_finding, by_baseline
+
+
+def findings_sections(
+    task: str,
+    claims: list[dict],
+    base: list[dict],
+    findings: list[dict],
+    verifications: list[dict],
+    files: dict[str, methods.Files],
+    baseline_ideas: dict[str, methods.Files],
+    threads: int,
+) -> dict:
+    """What was found: one row per distinct method, the winner with its evidence, the screened-out claims,
+    the team's insights, generalization (methods x tasks) and claim counts by status."""
+    by_finding, by_baseline = latest_verifications(verifications)
+    posters = {int(f["id"]): f for f in findings if f.get("id") is not None}
+    for r in claims:  # a claim's own row is enough to credit it when the forum rows were not passed
+        posters.setdefault(int(r["finding_id"]), {"agent": r["agent"], "title": r["title"]})
+    notes = {fid: v.get("note") for fid, v in by_finding.items()}
+    rows = distinct_methods(claims, files, posters, notes)
+    for b in base:
+        v = by_baseline.get((b["name"], task))
+        b["note"] = v.get("note") if v else None
+    top = next((m for m in rows if m["rank"] == 1), None)
+    winner = None
+    if top is not None:
+        snap = files.get(top.get("snapshot_id") or "")
+        winner = winner_section(
+            top, snap, baseline_ideas, by_finding.get(int(top["figures_from"])), base, threads
+        )
+    statuses: dict[str, int] = {}
+    for r in claims:
+        statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+    return {
+        "methods": rows,
+        "winner": winner,
+        "screened_out": [m for m in rows if m["status"] == "screened"],
+        "insights": insight_rows(findings, task),
+        "generalization_matrix": generalization_matrix(task, rows, base),
+        "claim_counts": {"claims": len(claims), "methods": len(rows), "by_status": statuses},
+    }

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from aar.report.assemble import build_report, to_seconds
+from aar import methods
+from aar.report.assemble import build_report
+from aar.report.records import to_seconds
 from aar.report.subsets import collect_subsets
-from aarlab.client import AarClient
+from aarlab.client import AarClient, AarClientError
 
 NOT_A_METHOD = {"strong_ceiling"}  # ceilings are shown but never "the best baseline"
 
@@ -21,6 +23,24 @@ def _pages(fetch, key: str, limit: int) -> list[dict]:  # noqa: ANN001 - a bound
         if len(page) < limit:
             return out
         since = int(page[-1][key])
+
+
+MAX_SNAPSHOTS = 500  # claims whose methods are read (the server's order: the best first)
+
+
+def snapshot_files(client: AarClient, board: list[dict]) -> dict[str, methods.Files]:
+    """The files of the claims' snapshots (bounded reads, nothing unpacked); one that cannot be fetched
+    is left out (its claim then merges only by snapshot id and shows no recipe)."""
+    out: dict[str, methods.Files] = {}
+    for r in board:
+        sid = r.get("snapshot_id")
+        if r.get("kind") != "claim" or not sid or sid in out or len(out) >= MAX_SNAPSHOTS:
+            continue
+        try:
+            out[sid] = methods.snapshot_files(client.snapshot_bytes(sid))
+        except AarClientError:
+            continue
+    return out
 
 
 def _jsonl_times(path: Path) -> list[dict]:
@@ -83,17 +103,23 @@ def collect(run_dir: Path, client: AarClient, task: str | None = None, threads: 
         ]
         task = max(set(tasks), key=tasks.count) if tasks else "math"
     flags = client.probing()
+    board = client.verified_leaderboard(task)
     starts = [to_seconds(s["created_at"]) for s in submissions]
     data = build_report(
         run_dir=str(run_dir),
         task=task,
-        board=client.verified_leaderboard(task),
+        board=board,
         baselines=client.verified_baselines(task),
         submissions=submissions,
         cost=cost(run_dir, submissions, state, threads),
         agent_flags=flags,
         start=min(starts) if starts else None,
         not_methods=NOT_A_METHOD,
+        findings=findings,
+        verifications=_pages(client.verifications, "id", 10_000),
+        files=snapshot_files(client, board),
+        baseline_ideas=methods.baseline_files(),
+        threads=threads,
     )
     data["overseer"] = {"jobs": _job_counts(state), "probing": flags}
     data["subsets"] = collect_subsets(client, task)

@@ -1,8 +1,8 @@
 """The report's per-subset section (imported tasks): held-out test accuracy and PGR per `subset`, as the
 reference reports them (in- vs out-of-distribution), after the fixed weak and ceiling accuracies per subset.
 
-Its own block, hooked into the report in three places: `collect.collect` (`data["subsets"]`),
-`render.render_markdown` (`subsets_markdown`) and `templates/report.html` (`{% include "subsets.html" %}`).
+Its own block, hooked into the report in two places: `collect.collect` (`data["subsets"]`),
+`sections.sections` (`subsets_markdown`, its own `subsets` section in report.md and report.html).
 Everything comes from admin rows of the server (`details["subsets"]` of each verification, the task's
 `subset_baselines`); nothing here scores anything.
 """
