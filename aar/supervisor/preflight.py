@@ -146,14 +146,17 @@ def load(path: Path) -> tuple[RunConfig | None, list[str]]:
 
     from aar.supervisor.config import load_config
 
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        return None, [f"{path} is not a file"]
     try:
         return load_config(path), []
     except FileNotFoundError:
         return None, [f"no such config file: {path}"]
     except ValidationError as e:
         return None, [f"{path}: {p}" for p in config_problems(e)]
-    except ValueError as e:  # TOML syntax
-        return None, [f"{path}: {e}"]
+    except (ValueError, OSError) as e:  # TOML syntax, an unreadable file
+        return None, [f"{path}: {one_line(e)}"]
 
 
 def _groups_label(cfg: RunConfig, group: object) -> str:
