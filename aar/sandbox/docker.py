@@ -110,7 +110,7 @@ class DockerSandbox(Sandbox):
         def kill() -> None:
             subprocess.run([self.docker, "kill", name], capture_output=True, timeout=30)
 
-        return execute(
+        res = execute(
             self.argv(command, self.base_env(env), name),
             env=dict(os.environ),
             wall=wall,
@@ -121,3 +121,5 @@ class DockerSandbox(Sandbox):
             on_kill=kill,
             cancel=cancel,
         )
+        res.cpu_seconds = None  # the work ran in the container, not in our children: not measured here
+        return res
