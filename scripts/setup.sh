@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One-time setup on a fresh Debian/Ubuntu machine: system packages, a venv, CPU torch, aar.
+# One-time setup on a fresh Debian/Ubuntu machine: system packages, a venv, CPU torch, the locked set
+# of dependencies (AAR_UNLOCKED=1: the newest pyproject.toml allows), aar.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
@@ -17,7 +18,17 @@ fi
 python -m pip install -q --upgrade pip
 # Install CPU torch first: a bare `torch` requirement would pull a multi-GB CUDA build.
 python -c "import torch" 2>/dev/null || python -m pip install -q torch==2.13.0
-python -m pip install -q -e ".[test]"
+if [ "${AAR_UNLOCKED:-0}" = 1 ]; then
+  # the newest versions pyproject.toml allows, instead of the locked set
+  python -m pip install -q -e ".[test]"
+else
+  # exactly the locked set (requirements/lock.txt, made by scripts/lock.sh), then aar itself
+  python -m pip install -q --no-deps -r requirements/lock.txt
+  python -m pip install -q --no-deps -e .
+  python -m pip check
+fi
+# bytecode for aar's own modules, so `aar --help` does not compile them at each start
+python -m compileall -q aar aarlab
 
 # --- MCP Inspector CLI, driven by the MCP seat tests (tests/agents/test_mcp_inspector.py) ---
 # npm registry only; the versions are pinned by tests/mcp_inspector/package-lock.json (node >= 20).

@@ -28,7 +28,7 @@ def tiny_tasks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     old = os.environ.get("AAR_CACHE")
     os.environ["AAR_CACHE"] = str(cache)
     try:
-        root = prepare("tiny", quiet=True)
+        root = prepare("tiny", quiet=True, jobs=3)
         yield root
     finally:
         if old is None:

@@ -21,6 +21,7 @@ from aar.overseer.api import ApiError, OverseerApi
 from aar.overseer.rerun import Runner
 from aar.overseer.state import State
 from aar.overseer.verify import Plan, VerifyConfig, full_check, reproduce, screen
+from aar.tasks.readiness import pending_tasks, task_ready
 from aarlab.w2s.baselines import BASELINES_DIR
 
 log = logging.getLogger("aar.overseer")
@@ -39,7 +40,9 @@ class OverseerConfig:
 
 
 def all_tasks(tasks_root: Path) -> list[str]:
-    return sorted(p.parents[2].name for p in Path(tasks_root).glob("*/main/public/meta.json"))
+    """Tasks whose both draws are built (a task still being built is left out, not measured half-made)."""
+    names = sorted(p.parents[2].name for p in Path(tasks_root).glob("*/main/public/meta.json"))
+    return [t for t in names if task_ready(tasks_root, t)]
 
 
 def idea_root(folder: Path) -> Path:
@@ -300,9 +303,12 @@ class Overseer:
                     self.poll()
                 except (ApiError, OSError) as e:  # the server may be restarting
                     log.warning("poll failed: %s", e)
+                # claims wait while a build still has tasks to make: their generalization needs them all
+                claims_wait = bool(pending_tasks(self.cfg.tasks_root))
                 while len(inflight) < max(1, self.cfg.concurrency):
                     # baselines and claims alternate: "beats the best baseline" needs both early
-                    job = None if (baselines and turn_baseline) else self.state.take()
+                    take = not claims_wait and not (baselines and turn_baseline)
+                    job = self.state.take() if take else None
                     if job is not None:
                         inflight.add(pool.submit(self.process, job))
                     elif baselines:

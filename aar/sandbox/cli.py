@@ -6,7 +6,10 @@ import json
 
 import typer
 
-sandbox_app = typer.Typer(no_args_is_help=True, help="Agent sandboxes.")
+from aar.cli_errors import CliError
+
+KINDS = ("bwrap", "docker", "none")
+sandbox_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Agent sandboxes.")
 
 
 @sandbox_app.command("check")
@@ -17,9 +20,20 @@ def check_cmd(
     unsafe_no_sandbox: bool = typer.Option(False, help="allow kind=none (everything will escape)"),
 ) -> None:
     """Try to escape a real sandbox in 30+ ways; print blocked/escaped for each."""
+    if kind not in KINDS:
+        raise CliError(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    from aar.sandbox import SandboxError
     from aar.sandbox.escape import run_escape_suite
+    from aar.sandbox.escape.attempts import attempts
 
-    results = run_escape_suite(kind, only=only or None, allow_unsafe=unsafe_no_sandbox)
+    names = [a.name for a in attempts()]
+    unknown = [o for o in only if o not in names]
+    if unknown:
+        raise CliError(f"unknown attempt(s) {', '.join(unknown)}; see `aar sandbox check` for the names")
+    try:
+        results = run_escape_suite(kind, only=only or None, allow_unsafe=unsafe_no_sandbox)
+    except SandboxError as e:
+        raise CliError(f"sandbox {kind}: {e}") from e
     escaped = [r for r in results if not r.blocked]
     if as_json:
         typer.echo(

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from aar.tasks.grade import Baselines, baselines_of
-from aar.tasks.private import labels_for, public_mask_for
+from aar.tasks.private import ceiling_predictions_for, labels_for, public_mask_for
 
 MAIN, HELDOUT = "main", "heldout"
 DRAWS = (MAIN, HELDOUT)
@@ -32,6 +32,7 @@ class TaskDraw:
     labels: dict[str, np.ndarray]  # split -> uint8 labels
     public_idx: np.ndarray  # indices of the public half of test
     private_idx: np.ndarray
+    ceiling: dict[str, np.ndarray] | None = None  # mode -> (seeds, n_test) strong-ceiling test predictions
 
     @property
     def n_test(self) -> int:
@@ -66,6 +67,12 @@ def load_draw(task_dir: Path, draw: str) -> TaskDraw:
             f"{task_dir}/{draw}: test_public_mask length {mask.size} != test labels "
             f"{labels.get('test', np.empty(0)).size}"
         )
+    raw = ceiling_predictions_for(public)
+    ceiling = None
+    if raw:
+        ceiling = {m: np.asarray([raw[m][k] for k in sorted(raw[m], key=int)], dtype=np.uint8) for m in raw}
+        if any(c.ndim != 2 or c.shape[1] != labels["test"].size for c in ceiling.values()):
+            raise ValueError(f"{task_dir}/{draw}: ceiling predictions do not match the test split")
     return TaskDraw(
         task=task_dir.name,
         draw=draw,
@@ -74,6 +81,7 @@ def load_draw(task_dir: Path, draw: str) -> TaskDraw:
         labels=labels,
         public_idx=np.flatnonzero(mask),
         private_idx=np.flatnonzero(~mask),
+        ceiling=ceiling,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from fastapi import HTTPException
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -16,7 +17,9 @@ from sqlalchemy.orm import Session
 from aar.server.models import Agent, AgentFlag, Finding, Recheck, Snapshot, Submission, Verification
 from aar.server.public_figures import round_figure
 from aar.server.routes.common import NAME_RE, iso
+from aar.server.scoring import unpack_array
 from aar.server.verdict import Facts, Run, judge
+from aar.tasks.grade import beyond_strong
 
 KINDS = ("reproduce", "heldout", "shuffled_weak", "blank_strong", "generalization")
 
@@ -90,8 +93,21 @@ def foreign_snapshot(s: Session, f: Finding) -> bool:
     return snap is not None and snap.agent_id != f.agent_id
 
 
-def run_of(r: Recheck) -> Run:
-    return Run(r.kind, r.task, r.draw, r.seed, r.accuracy, r.pgr, r.agreement, r.error, r.manifest, r.n)
+def run_of(r: Recheck, state=None) -> Run:  # noqa: ANN001
+    """A recorded re-check for the judgment; held-out runs also get how they do where the strong model
+    cannot know the answer (from the task's private ceiling predictions, when prepared)."""
+    hard: dict = {}
+    draw = state.tasks.get(r.task).draw(r.draw) if state is not None and state.tasks.get(r.task) else None
+    if r.kind == "heldout" and r.predictions_packed is not None and draw is not None and draw.ceiling:
+        mode = (r.manifest or {}).get("mode") or draw.meta.get("reference_mode", "probe")
+        ceiling = draw.ceiling.get(mode)
+        if ceiling is not None:
+            preds = unpack_array(r.predictions_packed, r.n)
+            right, n, ref = beyond_strong(np.asarray(preds), draw.labels["test"], ceiling)
+            hard = {"hard_right": right, "hard_n": n, "hard_reference": ref}
+    return Run(
+        r.kind, r.task, r.draw, r.seed, r.accuracy, r.pgr, r.agreement, r.error, r.manifest, r.n, **hard
+    )
 
 
 def run_row(r: Recheck) -> dict:
@@ -141,7 +157,7 @@ def close(state, s: Session, subject: Subject, screened: bool, note: str | None)
         return (d.base, d.n_test) if d is not None else None
 
     j = judge(
-        [run_of(r) for r in rechecks],
+        [run_of(r, state) for r in rechecks],
         Facts(base=base, subject_task=subject_task, screened=screened, **facts_kw),
     )
     v = Verification(

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from aar.cli_errors import CliError, one_line
+
 
 def run_cmd(
     config: Annotated[Path, typer.Option("--config", "-c", help="run.toml (see aar.supervisor.config)")],
@@ -38,4 +40,8 @@ def run_cmd(
         return
     from aar.supervisor.run import Supervisor
 
-    raise typer.Exit(Supervisor(cfg, live=False if no_live else None).run())
+    try:
+        code = Supervisor(cfg, live=False if no_live else None).run()
+    except RuntimeError as e:  # the server did not come up: its log has the why
+        raise CliError(f"run did not start: {one_line(str(e).splitlines()[0])}") from e
+    raise typer.Exit(code)

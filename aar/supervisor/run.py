@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -40,12 +40,14 @@ class Supervisor:
         extra_processes: list[ExtraProcess] | None = None,
         console: Console | None = None,
         live: bool | None = None,
+        status_note: Callable[[], str] | None = None,
     ):
         self.cfg = cfg
         self.run_dir = cfg.run_dir = Path(cfg.run_dir).expanduser().resolve()
         self.extra_specs = list(cfg.extra_processes) + list(extra_processes or [])
         self.console = console or Console(stderr=True)
         self.live = self.console.is_terminal if live is None else live
+        self.status_note = status_note  # one more line under the live table (e.g. a build under way)
         self.server: ServerHandle | None = None
         self.agents: dict[str, ManagedProcess] = {}
         self.groups: dict[str, AgentGroup] = {}
@@ -220,6 +222,8 @@ class Supervisor:
         extras = ", ".join(f"{n}: {p.state}" for n, p in self.extras.items())
         running = sum(c.get("running", 0) for c in (self.queue.counts() if self.queue else {}).values())
         footer = f"compute {running}/{self.cfg.slots()} slots busy" + (f"; {extras}" if extras else "")
+        if self.status_note is not None and (note := self.status_note()):
+            footer += f"\n{note}"
         return table.render(self.rows(), f"aar run {self.run_dir.name}: {elapsed:.0f}s{left}", footer)
 
     def wait(self, timeout: float | None = None) -> bool:

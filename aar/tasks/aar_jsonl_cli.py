@@ -7,14 +7,17 @@ accuracy) for the chosen modes. That is trusted code: it reads the private label
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from aar.tasks.aar_jsonl import AarFormatError, dataset_dirs, import_aar
+from aar.cli_errors import CliError, one_line
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 REFERENCE_WEAK = "Qwen/Qwen1.5-0.5B-Chat"
 REFERENCE_STRONG = "Qwen/Qwen3-4B-Base"
@@ -66,28 +69,54 @@ def import_aar_cmd(
     force: Annotated[bool, typer.Option(help="overwrite an existing task of that name")] = False,
     prepare: Annotated[bool, typer.Option(help="also compute weak artifacts and fixed baselines")] = False,
     mode: Annotated[list[str] | None, typer.Option(help="baseline mode(s) for --prepare")] = None,
-    threads: Annotated[int, typer.Option(help="torch threads")] = 1,
+    threads: Annotated[int, typer.Option(help="torch threads", min=1)] = 1,
 ) -> None:
     """Import the published AAR W2S data (labeled_data/<dataset>) as an aar task."""
+    try:
+        seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+    except ValueError as e:
+        raise CliError(f"--seeds must be comma-separated integers, not {seeds!r}") from e
+    if not seed_list:
+        raise CliError("--seeds names no seed")
+    for m in mode or []:
+        if m not in ("probe", "finetune"):
+            raise CliError(f"--mode must be probe or finetune, not {m!r}")
+    if size not in ("full", "tiny"):
+        raise CliError(f"--size must be full or tiny, not {size!r}")
+    if not src.exists():
+        raise CliError(f"{src}: no such file or folder")
+
+    from rich.console import Console
+
     from aar.paths import tasks_dir
+    from aar.tasks.aar_jsonl import AarFormatError, dataset_dirs, import_aar, read_dataset
 
     console = Console()
     root = out or tasks_dir(size)
-    seed_list = [int(s) for s in seeds.split(",") if s.strip()]
     try:
         dirs = dataset_dirs(src)
         if name and len(dirs) > 1:
             raise AarFormatError(f"{src} holds {len(dirs)} datasets ({', '.join(d.name for d in dirs)}); "
                                  "--name needs a single dataset dir")
+        for d in dirs:  # every dataset is read (and so checked) and its name free before anything is written
+            if (root / (name or d.name) / "main").exists() and not force:
+                raise FileExistsError(f"{root / (name or d.name) / 'main'} exists (--force overwrites it)")
+            read_dataset(d)
         for d in dirs:
             t0 = time.time()
+            task_root = root / (name or d.name)
+            existed = task_root.exists()
             pub = import_aar(d, name or d.name, root, weak, strong, seed_list, size, force)
             console.print(f"imported {d} -> {pub.parent} ({time.time() - t0:.1f}s)")
             if prepare:
                 import torch
 
                 torch.set_num_threads(max(1, threads))
-                prepare_imported(pub, tuple(mode or ["finetune"]), threads, console)
-    except (AarFormatError, FileExistsError) as e:
-        console.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(1) from e
+                try:
+                    prepare_imported(pub, tuple(mode or ["finetune"]), threads, console)
+                except Exception as e:  # a model that cannot be loaded, ...: leave nothing half-made
+                    if not existed:
+                        shutil.rmtree(task_root, ignore_errors=True)
+                    raise CliError(f"preparing {pub.parent}: {type(e).__name__}: {one_line(e)}") from e
+    except (AarFormatError, FileExistsError, OSError) as e:
+        raise CliError(str(e)) from e

@@ -15,7 +15,7 @@ import numpy as np
 
 from aarlab.w2s.metrics import accuracy
 
-__all__ = ["Baselines", "Grade", "accuracy", "baselines_of", "binomial_se", "grade", "pgr"]
+__all__ = ["Baselines", "Grade", "accuracy", "baselines_of", "beyond_strong", "binomial_se", "grade", "pgr"]
 
 
 def pgr(transfer_acc: float, weak_acc: float, strong_acc: float) -> float | None:
@@ -74,3 +74,27 @@ def grade(
 def binomial_se(p: float, n: int) -> float:
     """Standard error of an accuracy `p` measured on `n` items."""
     return math.sqrt(max(p * (1.0 - p), 0.0) / max(n, 1))
+
+
+def beyond_strong(
+    preds: np.ndarray, labels: np.ndarray, ceiling: np.ndarray
+) -> tuple[int, int, float | None]:
+    """How a run does where the strong model cannot know the answer.
+
+    `ceiling`: (seeds, n) test predictions of the strong ceiling (the strong model trained on the true
+    labels). Returns (items right among those every ceiling seed gets wrong, how many such items, and the
+    reference rate: the best any one ceiling seed does on the items all the other seeds get wrong). A
+    method that draws only on the strong model should not beat the reference there; one that reads the
+    answer from the text does, however it keeps its overall accuracy under the ceiling."""
+    wrong = ceiling != labels[None, :]
+    hard = wrong.all(axis=0)
+    right = int((preds[hard] == labels[hard]).sum())
+    ref = None
+    if ceiling.shape[0] >= 2:
+        rates = []
+        for s in range(ceiling.shape[0]):
+            others = np.delete(wrong, s, axis=0).all(axis=0)
+            if others.sum():
+                rates.append(float((~wrong[s][others]).mean()))
+        ref = max(rates) if rates else None
+    return right, int(hard.sum()), ref

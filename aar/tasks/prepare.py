@@ -2,31 +2,31 @@
 
 Trusted code: it reads private labels (through `aar.tasks.private`) to score the weak model and
 to train the strong ceiling. Baselines are computed on the `main` draw and stored in the meta.json of
-both draws, so every PGR of a task uses the same denominator.
+both draws, so every PGR of a task uses the same denominator. The reference mode's baselines are
+written first (the task is then ready to score, see `aar.tasks.readiness`), the other mode's after.
+
+`prepare_task` runs in a worker process per task (`python -m aar.tasks.prepare_worker`), scheduled
+by `aar.tasks.schedule.Build`; `prepare` is the whole build.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from rich.console import Console
-
-from aar.tasks.baseline_scores import run_scored, run_test_predictions
-from aar.tasks.build import build_tasks
-from aar.tasks.private import CEILING_PREDICTIONS, ceiling_config, labels_for, private_dir
 from aar.tasks.registry import DRAWS, TASKS
-from aar.tasks.sizes import size_spec
-from aar.tasks.zoo.blank import build_blank
-from aar.tasks.zoo.build import build_zoo, model_dir, zoo_ready
-from aarlab.w2s.baselines import baseline_dir
-from aarlab.w2s.jsonl import read_json, write_json
-from aarlab.w2s.metrics import accuracy, mean_se
-from aarlab.w2s.weak import weak_predictions
 
 MODES = ("probe", "finetune")
 
+Emit = Callable[..., None]
+
 
 def _write_weak(data_dir: Path, weak_model: str, seed: int) -> float:
+    from aar.tasks.private import labels_for
+    from aarlab.w2s.jsonl import write_json
+    from aarlab.w2s.metrics import accuracy
+    from aarlab.w2s.weak import weak_predictions
+
     p_u, p_t = weak_predictions(data_dir, weak_model, seed)
     acc = accuracy((p_t > 0.5).astype(int), labels_for(data_dir)["test"])
     write_json(data_dir / "weak" / f"seed{seed}.json",
@@ -34,63 +34,105 @@ def _write_weak(data_dir: Path, weak_model: str, seed: int) -> float:
     return acc
 
 
-def prepare_task(task: str, size: str, root: Path, modes: tuple[str, ...] = MODES, threads: int = 1,
-                 console: Console | None = None) -> dict:
+def prepare_task(task: str, size: str, root: Path, modes: tuple[str, ...] = MODES, threads: int = 2,
+                 emit: Emit | None = None, missing_only: bool = False) -> dict:
+    """Task files, weak artifacts and fixed baselines of one task; with `missing_only`, only the baseline
+    modes a ready task lacks (its files and weak artifacts are kept). Returns the baselines."""
+    from aar.tasks.baseline_scores import run_scored
+    from aar.tasks.build import build_task
+    from aar.tasks.private import ceiling_config
+    from aar.tasks.readiness import draw_ready
+    from aar.tasks.sizes import size_spec
+    from aar.tasks.zoo.build import model_dir
+    from aarlab.w2s.baselines import baseline_dir
+    from aarlab.w2s.jsonl import read_json, write_json
+    from aarlab.w2s.metrics import mean_se
+
+    emit = emit or (lambda **_: None)
     spec = size_spec(size)
-    models = {"weak": str(model_dir(task, "weak", size)), "strong": str(model_dir(task, "strong", size))}
-    weak_accs: dict[str, list[float]] = {}
-    for draw in DRAWS:
-        data_dir = root / task / draw / "public"
-        meta = read_json(data_dir / "meta.json")
-        meta["models"] = models
-        write_json(data_dir / "meta.json", meta)
-        weak_accs[draw] = [_write_weak(data_dir, models["weak"], s) for s in spec.seeds]
     main_dir = root / task / "main" / "public"
-    baselines: dict[str, dict[str, float]] = {}
-    w_m, w_se = mean_se(weak_accs["main"])
-    for mode in modes:
+    have = read_json(main_dir / "meta.json").get("baselines", {}) if missing_only and all(
+        draw_ready(root / task / d / "public", ()) for d in DRAWS) else None
+    if have is None:  # files and weak artifacts from scratch
+        emit(stage="task files", steps=0)
+        build_task(task, size, root)
+        emit(done="task files")
+        models = {"weak": str(model_dir(task, "weak", size)), "strong": str(model_dir(task, "strong", size))}
+        emit(stage="weak labels", steps=len(DRAWS) * len(spec.seeds))
+        weak_accs: dict[str, list[float]] = {}
+        for draw in DRAWS:
+            data_dir = root / task / draw / "public"
+            meta = read_json(data_dir / "meta.json")
+            meta["models"], meta["baselines"] = models, {}
+            write_json(data_dir / "meta.json", meta)
+            weak_accs[draw] = []
+            for s in spec.seeds:
+                weak_accs[draw].append(_write_weak(data_dir, models["weak"], s))
+                emit(step=len(weak_accs[draw]) + (len(spec.seeds) if draw != DRAWS[0] else 0))
+        emit(done="weak labels")
+        w_m, w_se = mean_se(weak_accs["main"])
+        have = {}
+    else:
+        w_m, w_se = mean_se([read_json(main_dir / "weak" / f"seed{s}.json")["weak_test_acc"]
+                             for s in spec.seeds])
+    baselines = dict(have)
+    reference = read_json(main_dir / "meta.json").get("reference_mode", "probe")
+    heldout = root / task / "heldout" / "public"
+    for mode in sorted(modes, key=lambda m: m != reference):  # the reference mode first: then scorable
+        if mode in baselines:
+            write_ceiling_predictions(heldout, spec.seeds, mode, threads, emit)
+            continue
+        stage = f"{mode} ceiling"
+        emit(stage=stage, steps=len(spec.seeds))
         cfg = ceiling_config(main_dir)
-        ceiling = baseline_dir("strong_ceiling")
-        accs = [run_scored(ceiling, main_dir, s, mode, cfg, threads)[0] for s in spec.seeds]
+        accs = []
+        for s in spec.seeds:
+            accs.append(run_scored(baseline_dir("strong_ceiling"), main_dir, s, mode, cfg, threads)[0])
+            emit(step=len(accs))
         s_m, s_se = mean_se(accs)
         baselines[mode] = {"weak_acc": w_m, "strong_acc": s_m, "weak_acc_se": w_se, "strong_acc_se": s_se}
-        if console:
-            console.print(f"{task} {mode}: weak {w_m:.3f}±{w_se:.3f}  ceiling {s_m:.3f}±{s_se:.3f}")
-    for draw in DRAWS:
-        path = root / task / draw / "public" / "meta.json"
-        meta = read_json(path)
-        meta["baselines"] = {**meta.get("baselines", {}), **baselines}
-        write_json(path, meta)
-    write_ceiling_predictions(root / task / "heldout" / "public", spec.seeds, modes, threads)
+        for draw in DRAWS:
+            path = root / task / draw / "public" / "meta.json"
+            meta = read_json(path)
+            meta["baselines"] = {**meta.get("baselines", {}), mode: baselines[mode]}
+            write_json(path, meta)
+        emit(done=stage, weak_acc=round(w_m, 4), strong_acc=round(s_m, 4))
+        emit(ready=mode)
+        write_ceiling_predictions(heldout, spec.seeds, mode, threads, emit)
     return baselines
 
 
-def write_ceiling_predictions(data_dir: Path, seeds: tuple[int, ...], modes: tuple[str, ...],
-                              threads: int = 1) -> Path:
-    """The strong ceiling's test predictions on a draw, per mode and seed, kept private: the grader's
-    reference for what the strong model can know (the `beyond-strong` check)."""
-    cfg = ceiling_config(data_dir)
-    ceiling = baseline_dir("strong_ceiling")
-    out = {mode: {str(s): run_test_predictions(ceiling, data_dir, s, mode, cfg, threads)[0] for s in seeds}
-           for mode in modes}
+def write_ceiling_predictions(data_dir: Path, seeds: tuple[int, ...], mode: str, threads: int = 2,
+                              emit: Emit | None = None) -> None:
+    """The strong ceiling's test predictions on a draw in `mode`, per seed, kept private (unless already
+    there): the grader's reference for what the strong model can know (the `beyond-strong` check)."""
+    from aar.tasks.baseline_scores import run_test_predictions
+    from aar.tasks.private import CEILING_PREDICTIONS, ceiling_config, private_dir
+    from aarlab.w2s.baselines import baseline_dir
+    from aarlab.w2s.jsonl import read_json, write_json
+
     path = private_dir(data_dir) / CEILING_PREDICTIONS
-    write_json(path, out)
-    return path
+    have = read_json(path) if path.exists() else {}
+    if sorted(have.get(mode, {})) == sorted(str(s) for s in seeds):
+        return
+    emit = emit or (lambda **_: None)
+    stage = f"held-out {mode} ceiling"
+    emit(stage=stage, steps=len(seeds))
+    cfg, ceiling = ceiling_config(data_dir), baseline_dir("strong_ceiling")
+    preds = {}
+    for s in seeds:
+        preds[str(s)] = run_test_predictions(ceiling, data_dir, s, mode, cfg, threads)[0]
+        emit(step=len(preds))
+    write_json(path, {**have, mode: preds})
+    emit(done=stage)
 
 
 def prepare(size: str = "full", tasks: tuple[str, ...] | None = None, quiet: bool = False,
-            threads: int = 1, modes: tuple[str, ...] = MODES) -> Path:
-    """Build everything a run needs for `size` and return the tasks root."""
-    import torch
+            modes: tuple[str, ...] = MODES, jobs: int | None = None) -> Path:
+    """Build everything a run needs for `size` (one worker process per task, at most `jobs` at once;
+    the zoo first where missing) and return the tasks root."""
+    from aar.paths import tasks_dir
+    from aar.tasks.schedule import Build
 
-    torch.set_num_threads(max(1, threads))
-    console = None if quiet else Console()
-    tasks = tasks or TASKS
-    if not zoo_ready(size, tasks):
-        build_zoo(size, tasks, quiet=quiet)
-    for task in tasks:  # the overseer's knowledge-removed strong models
-        build_blank(task, size)
-    root = build_tasks(size, tasks)
-    for task in tasks:
-        prepare_task(task, size, root, modes, threads, console)
-    return root
+    Build(size, tuple(tasks or TASKS), modes=modes, jobs=jobs).run(quiet=quiet)
+    return tasks_dir(size)

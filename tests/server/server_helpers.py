@@ -102,6 +102,7 @@ class ServerProc:
     run_dir: Path
     tasks_dir: Path
     extra: list[str] = field(default_factory=list)
+    env: dict[str, str] | None = None  # the server's environment (default: this process's)
     proc: subprocess.Popen | None = None
     url: str = ""
     uds: str = ""
@@ -111,7 +112,7 @@ class ServerProc:
         info.unlink(missing_ok=True)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.run_dir / "server.log", "ab")
-        env = dict(os.environ, PYTHONPATH=str(REPO))
+        env = dict(self.env if self.env is not None else os.environ, PYTHONPATH=str(REPO))
         self.proc = subprocess.Popen(
             [
                 sys.executable,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from aar.server.verdict import Facts, Run, judge
@@ -89,6 +90,30 @@ def test_above_ceiling() -> None:
     assert judge([over], facts()).flags == ["above-ceiling"]
     under = Run("heldout", "math", "heldout", 0, accuracy=limit - 0.005, pgr=1.0)
     assert judge([under], facts()).flags == []
+
+
+def test_beyond_strong() -> None:
+    def hard(right: int, n: int = 60, ref: float = 0.1) -> Run:
+        return Run("heldout", "math", "heldout", 0, accuracy=0.8, pgr=0.8, hard_right=right, hard_n=n,
+                   hard_reference=ref)
+
+    # a solver gets most of the items every ceiling seed misses; a strong-model method hardly any
+    j = judge([hard(40), hard(42)], facts())
+    assert j.flags == ["beyond-strong"] and j.status == "flagged"
+    assert j.details["beyond_strong"]["rate"] == pytest.approx(82 / 120)
+    assert judge([hard(10), hard(12)], facts()).flags == []
+    assert judge([hard(9, n=9)], facts()).flags == []  # too few such items to judge
+
+
+def test_beyond_strong_statistic() -> None:
+    from aar.tasks.grade import beyond_strong
+
+    labels = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    ceiling = np.array([[1, 0, 1, 0, 0, 1, 1, 1],   # seed 0 misses items 4, 5, 7
+                        [1, 0, 1, 0, 0, 1, 0, 0]])  # seed 1 misses items 4, 5, 6
+    right, n, ref = beyond_strong(np.array([1, 0, 1, 0, 1, 0, 1, 0]), labels, ceiling)
+    assert (right, n) == (2, 2)  # items 4 and 5 are missed by both; a perfect run gets both
+    assert ref == pytest.approx(1 / 3)  # seed 0 gets item 6 (of 4, 5, 6); seed 1 gets 7 (of 4, 5, 7)
 
 
 def test_generalization_probing_and_foreign_snapshot() -> None:

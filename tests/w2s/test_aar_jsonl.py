@@ -115,9 +115,9 @@ def test_cli_imports_every_dataset_of_a_release(tmp_path: Path) -> None:
     meta = json.loads((out / "chat" / "main" / "public" / "meta.json").read_text())
     assert meta["models"]["strong"] == "Qwen/Qwen3-4B-Base" and meta["seeds"] == [1, 2]
     res = CliRunner().invoke(app, ["w2s", "import-aar", str(release), "--name", "x", "--out", str(out)])
-    assert res.exit_code == 1 and "single dataset" in res.output
+    assert res.exit_code == 2 and "single dataset" in res.output
     res = CliRunner().invoke(app, ["w2s", "import-aar", str(tmp_path / "nowhere"), "--out", str(out)])
-    assert res.exit_code == 1 and "expected" in res.output
+    assert res.exit_code == 2 and "no such file or folder" in res.output
 
 
 def test_prepare_computes_weak_artifacts_and_baselines_with_tiny_hf_models(tmp_path: Path) -> None:

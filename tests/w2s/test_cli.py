@@ -33,6 +33,6 @@ def test_baselines_table_and_errors(tiny_tasks: Path) -> None:
 
 
 def test_zoo_build_cached(tiny_tasks: Path) -> None:
-    res = CliRunner().invoke(app, ["zoo", "build", "--size", "tiny", "--task", "math", "--threads", "1"])
+    res = CliRunner().invoke(app, ["zoo", "build", "--size", "tiny", "--task", "math", "--jobs", "1"])
     assert res.exit_code == 0, res.output
     assert "zoo ready" in res.output

@@ -20,8 +20,6 @@ def search(found: list[str]) -> None:
             seen += 1
             if seen > 200_000:
                 return
-            if "private" in dirnames or "secret" in dirnames:
-                found.append(os.path.join(dirpath, "private|secret"))
             for name in filenames:
                 if name in NAMES:
                     found.append(os.path.join(dirpath, name))

@@ -1,0 +1,335 @@
+"""The build of the zoo and tasks: one pipeline per task, each stage in a worker process, tasks in parallel.
+
+Per task: its missing zoo models (`python -m aar.tasks.zoo.worker`, fixed numerics), then its files,
+weak artifacts and baselines (`python -m aar.tasks.prepare_worker`). At most `jobs` tasks run at once
+(default: cores // ZOO_THREADS), in the order given, so the first task (a demo's main task) gets the
+machine first. What a task has already got is not built again; a per-task file lock keeps two builds
+from writing the same task. Progress: `Build.status()` (what `aar.tasks.progress` shows) and, for
+other processes, `<tasks root>/.building/<pid>.json` (read by `aar.tasks.readiness.pending_tasks`).
+
+    build = Build("full", ("math", "code", "world"), missing_only=True)
+    build.start(); build.wait_ready("math"); ...; build.wait()      # or build.run() for all of it
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+
+from aar.paths import tasks_dir
+from aar.tasks.events import parse
+from aar.tasks.numerics import ZOO_THREADS, pinned_env, thread_env
+from aar.tasks.readiness import BUILDING, DRAWS, draw_ready, task_ready
+from aarlab.paths import cache_dir
+
+MODES = ("probe", "finetune")
+
+
+class BuildError(RuntimeError):
+    """A task's build failed; the message names the task, the error and the worker's log."""
+
+
+@dataclass
+class Stage:
+    task: str
+    name: str  # corpus | weak model | strong model | task files | weak labels | <mode> ceiling
+    worker: str  # zoo | prepare
+    steps: int = 0
+    cost: float = 0.0  # relative compute of a model stage (for the time estimate before it starts)
+    state: str = "queued"  # queued | running | done | failed
+    step: int = 0
+    loss: float | None = None
+    started: float | None = None
+    finished: float | None = None
+
+
+def default_jobs() -> int:
+    return max(1, (os.cpu_count() or 1) // ZOO_THREADS)
+
+
+def _model_cost(size: str, task: str, role: str) -> float:
+    from aar.tasks.sizes import size_spec
+
+    m = size_spec(size).model_spec(task, role)
+    return float(m.steps * m.batch_size * m.pack * m.layers * m.d_model**2)
+
+
+class Build:
+    def __init__(self, size: str, tasks: tuple[str, ...], modes: tuple[str, ...] = MODES, *,
+                 zoo_only: bool = False, force_zoo: bool = False, missing_only: bool = False,
+                 jobs: int | None = None) -> None:
+        from aar.tasks.zoo.build import missing_roles
+
+        self.size, self.tasks, self.modes = size, tasks, modes
+        self.zoo_only, self.force_zoo, self.missing_only = zoo_only, force_zoo, missing_only
+        self.jobs = max(1, jobs or default_jobs())
+        self.root = tasks_dir(size)
+        self.stages: list[Stage] = []
+        self.retrain: dict[str, bool] = {}
+        for task in tasks:
+            roles = missing_roles(task, size, force_zoo)
+            self.retrain[task] = bool(roles)
+            if roles:
+                self.stages.append(Stage(task, "corpus", "zoo"))
+            for role in roles:
+                cost = _model_cost(size, task, role)
+                self.stages.append(Stage(task, f"{role} model", "zoo", cost=cost))
+            if not zoo_only:
+                self.stages += self._prepare_plan(task)
+        self.task_state = {t: "queued" for t in tasks}
+        self.errors: dict[str, str] = {}
+        self.started_at: float | None = None
+        self._ready = {t: threading.Event() for t in tasks}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._procs: set[subprocess.Popen] = set()
+        self._pool: ThreadPoolExecutor | None = None
+        self._done = threading.Event()
+        self._status_path = self.root / BUILDING / f"{os.getpid()}.json"
+        self._status_at = 0.0
+        self.log_dir = cache_dir() / "logs"
+
+    def _prepare_plan(self, task: str) -> list[Stage]:
+        from aar.tasks.sizes import size_spec
+
+        seeds = len(size_spec(self.size).seeds)
+        modes = sorted(self.modes, key=lambda m: m != "probe")
+        if self.missing_only and not self.retrain[task] and all(
+                draw_ready(self.root / task / d / "public", ()) for d in DRAWS):
+            meta = json.loads((self.root / task / "main" / "public" / "meta.json").read_text())
+            return [Stage(task, f"{m} ceiling", "prepare", steps=seeds)
+                    for m in modes if m not in meta.get("baselines", {})]
+        return [Stage(task, "task files", "prepare"),
+                Stage(task, "weak labels", "prepare", steps=len(DRAWS) * seeds),
+                *[Stage(task, f"{m} ceiling", "prepare", steps=seeds) for m in modes]]
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def start(self) -> Build:
+        self.started_at = time.time()
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._write_status(force=True)
+        self._pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="aar-build")
+        futures = [self._pool.submit(self._run_task, t) for t in self.tasks]
+
+        def finish() -> None:
+            for f in futures:
+                f.exception()
+            self._pool.shutdown(wait=True)
+            self._status_path.unlink(missing_ok=True)
+            self._done.set()
+
+        threading.Thread(target=finish, name="aar-build-finish", daemon=True).start()
+        return self
+
+    def _run_task(self, task: str) -> None:
+        stages = [s for s in self.stages if s.task == task]
+        try:
+            if self._stop.is_set():
+                raise BuildError("stopped")
+            with self._task_lock(task):
+                self._set_task(task, "running")
+                if any(s.worker == "zoo" for s in stages):
+                    self._worker(task, "zoo", [sys.executable, "-m", "aar.tasks.zoo.worker", "--size",
+                                               self.size, "--task", task] + (["--force"] * self.force_zoo),
+                                 pinned_env())
+                prep = [s for s in stages if s.worker == "prepare"]
+                if prep:
+                    cmd = [sys.executable, "-m", "aar.tasks.prepare_worker", "--size", self.size, "--task",
+                           task, "--modes", ",".join(self.modes)]
+                    if self.missing_only and not self.retrain[task]:
+                        cmd.append("--missing-only")
+                    self._worker(task, "prepare", cmd, thread_env())
+            if not self.zoo_only and not task_ready(self.root, task, self.modes):
+                raise BuildError(f"{task}: the build ended without a ready task")
+            self._set_task(task, "done")
+            self._ready[task].set()
+        except Exception as e:  # noqa: BLE001 - recorded; wait() raises it as one BuildError
+            with self._lock:
+                self.errors[task] = str(e) if isinstance(e, BuildError) else f"{type(e).__name__}: {e}"
+                for s in stages:
+                    if s.state == "running":
+                        s.state = "failed"
+            self._set_task(task, "failed")
+            self._ready[task].set()
+
+    @contextmanager
+    def _task_lock(self, task: str) -> Iterator[None]:
+        path = cache_dir() / "locks" / f"{self.size}-{task}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w") as fh:
+            while True:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    self._set_task(task, "waiting for another build")
+                    if self._stop.wait(1.0):
+                        raise BuildError("stopped") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _worker(self, task: str, worker: str, cmd: list[str], env: dict[str, str]) -> None:
+        log_path = self.log_dir / f"build-{self.size}-{task}.log"
+        with open(log_path, "a") as log:
+            log.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(cmd)}\n")
+            log.flush()
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,
+                                    env={**os.environ, **env}, text=True, start_new_session=True)
+            with self._lock:
+                self._procs.add(proc)
+            error = None
+            try:
+                assert proc.stdout is not None
+                for line in proc.stdout:
+                    event = parse(line)
+                    if event is None:
+                        log.write(line)
+                        continue
+                    error = event.get("error", error)
+                    self._on_event(task, worker, event)
+                rc = proc.wait()
+            finally:
+                with self._lock:
+                    self._procs.discard(proc)
+        if self._stop.is_set():
+            raise BuildError("stopped")
+        if rc != 0:
+            raise BuildError(f"{task}: {error or f'worker exited with status {rc}'} (log: {log_path})")
+
+    def _on_event(self, task: str, worker: str, event: dict) -> None:
+        now = time.time()
+        with self._lock:
+            mine = [s for s in self.stages if s.task == task and s.worker == worker]
+            if "stage" in event:
+                stage = next((s for s in mine if s.name == event["stage"]), None)
+                if stage is None:  # a stage the plan did not foresee: show it all the same
+                    stage = Stage(task, str(event["stage"]), worker)
+                    self.stages.insert(self.stages.index(mine[-1]) + 1 if mine else len(self.stages), stage)
+                stage.state, stage.started = "running", now
+                stage.steps = int(event.get("steps") or stage.steps)
+            elif "step" in event or "done" in event:
+                stage = next((s for s in mine if s.state == "running"), None)
+                if stage is not None:
+                    stage.step = int(event.get("step", stage.step))
+                    stage.loss = event.get("loss", stage.loss)
+                    if "done" in event:
+                        stage.state, stage.finished = "done", now
+                        stage.step = stage.steps
+        if event.get("ready") and task_ready(self.root, task):
+            self._ready[task].set()
+        self._write_status()
+
+    def _set_task(self, task: str, state: str) -> None:
+        with self._lock:
+            self.task_state[task] = state
+        self._write_status(force=True)
+
+    def _write_status(self, force: bool = False) -> None:
+        now = time.time()
+        if not force and now - self._status_at < 1.0:
+            return
+        self._status_at = now
+        with self._lock:
+            doc = {"pid": os.getpid(), "size": self.size, "tasks": dict(self.task_state),
+                   "stages": [asdict(s) for s in self.stages], "updated": now}
+        # Worker threads report at once: each writes its own temporary file, then renames it in.
+        self._status_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._status_path.with_suffix(f".{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(doc))
+        tmp.replace(self._status_path)
+
+    # -- waiting and stopping -----------------------------------------------------------------------
+
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def is_ready(self, task: str) -> bool:
+        return self._ready[task].is_set() and task not in self.errors
+
+    def wait_ready(self, task: str, display: bool = True) -> None:
+        """Until `task` is ready to score (its reference baselines written); BuildError if it failed."""
+        self._wait(lambda: self._ready[task].is_set(), display)
+        if task in self.errors:
+            raise BuildError(self.errors[task])
+
+    def wait(self, display: bool = False) -> None:
+        """Until every task is built; one BuildError naming each failed task otherwise."""
+        self._wait(self._done.is_set, display)
+        if self.errors:
+            raise BuildError("; ".join(self.errors[t] for t in self.tasks if t in self.errors))
+
+    def _wait(self, until, display: bool) -> None:  # noqa: ANN001
+        try:
+            if not display:
+                while not until():
+                    time.sleep(0.2)
+                return
+            from rich.console import Console
+            from rich.live import Live
+
+            from aar.tasks.progress import render, summary
+
+            console = Console(stderr=True)
+            if not console.is_terminal:  # a log or CI: a line every 30 s instead of a live table
+                last = 0.0
+                while not until():
+                    if time.time() - last >= 30:
+                        last = time.time()
+                        console.print(summary(self) or "building", soft_wrap=True)
+                    time.sleep(0.5)
+                console.print(render(self))
+                return
+            with Live(render(self), console=console, refresh_per_second=2, transient=False) as live:
+                while not until():
+                    time.sleep(0.5)
+                    live.update(render(self))
+                live.update(render(self))
+        except KeyboardInterrupt:
+            self.stop()
+            raise
+
+    def run(self, quiet: bool = False) -> None:
+        self.start()
+        self.wait(display=not quiet)
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Stop every worker (SIGTERM, then SIGKILL after `grace` s); what finished stays cached."""
+        self._stop.set()
+        with self._lock:
+            procs = list(self._procs)
+        for p in procs:
+            _killpg(p, signal.SIGTERM)
+        deadline = time.time() + grace
+        for p in procs:
+            try:
+                p.wait(max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                _killpg(p, signal.SIGKILL)
+                p.wait()
+        self._done.wait(grace + 5.0)
+        self._status_path.unlink(missing_ok=True)
+
+    def status(self) -> dict:
+        with self._lock:
+            return {"tasks": dict(self.task_state), "stages": [asdict(s) for s in self.stages],
+                    "errors": dict(self.errors)}
+
+
+def _killpg(p: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(p.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -1,0 +1,42 @@
+"""`python -m aar.tasks.zoo.worker --size S --task T [--force]`: pretrain one task's missing zoo models.
+
+Runs with the fixed numerics of `aar.tasks.numerics` (it re-executes itself with them when started
+without), and reports progress as `aar.tasks.events` lines on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    from aar.tasks.numerics import ZOO_THREADS, pinned_env
+
+    env = pinned_env()
+    if any(os.environ.get(k) != v for k, v in env.items()):  # torch reads these only when it loads
+        os.execve(sys.executable, [sys.executable, "-m", "aar.tasks.zoo.worker", *(argv or sys.argv[1:])],
+                  {**os.environ, **env})
+    p = argparse.ArgumentParser(prog="python -m aar.tasks.zoo.worker")
+    p.add_argument("--size", required=True)
+    p.add_argument("--task", required=True)
+    p.add_argument("--force", action="store_true")
+    ns = p.parse_args(argv)
+
+    import torch
+
+    from aar.tasks.events import emit
+    from aar.tasks.zoo.build import missing_roles, train_task_models
+
+    torch.set_num_threads(ZOO_THREADS)
+    try:
+        train_task_models(ns.size, ns.task, missing_roles(ns.task, ns.size, ns.force), emit)
+    except Exception as e:  # noqa: BLE001 - reported to the scheduler, then the traceback for the log
+        emit(error=f"{type(e).__name__}: {e}")
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

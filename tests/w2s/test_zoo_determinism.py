@@ -1,0 +1,67 @@
+"""The zoo is the same on every machine: its weights do not depend on how the build is laid out in
+processes, every model is trained with the fixed numerics of `aar.tasks.numerics`, and on x86-64 the
+tiny zoo's weights equal the hashes recorded here: any x86-64 machine with AVX2 and the locked set
+(requirements/lock.txt: torch, transformers) builds these bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from pathlib import Path
+
+import pytest
+
+from aar.paths import tasks_dir
+from aar.tasks.numerics import PINNED_KERNELS_X86, ZOO_THREADS, pinned_env
+from aar.tasks.readiness import pending_tasks, task_ready
+from aar.tasks.registry import TASKS
+from aar.tasks.schedule import Build
+from aar.tasks.zoo.build import model_dir
+
+# sha256 of model.safetensors of the tiny zoo (math and code: their corpora are public, unlike world's)
+TINY_X86 = {
+    ("math", "weak"): "4883c105a4ea37ad8c4d7a84a7fe525a8e0fde61eeda3c061fea4b9ea1e56675",
+    ("math", "strong"): "9e3449004371056e6e2e7a243568afef3bb944c3693ede2d3edb449f4baeda3b",
+    ("code", "weak"): "191131d5b4e3b2a247d4f8335c3efc398af56b1f7cbabee346419ac88e14c5d6",
+    ("code", "strong"): "a48b5fdbc11680b69d1a4aea5807cd428510e50a4d8d68201e77d69873bc3f16",
+}
+
+
+def _hashes(tasks: tuple[str, ...]) -> dict[tuple[str, str], str]:
+    return {(t, r): hashlib.sha256((model_dir(t, r, "tiny") / "model.safetensors").read_bytes()).hexdigest()
+            for t in tasks for r in ("weak", "strong")}
+
+
+def test_same_weights_one_task_at_a_time_and_main_task_ready_first(
+        tiny_tasks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session's tiny zoo was built 3 tasks at once; here one at a time in a fresh cache, as a demo
+    does: math is ready to score while code and world are still pending, then all end up the same."""
+    parallel = _hashes(("math", "code", "world"))
+    monkeypatch.setenv("AAR_CACHE", str(tmp_path))
+    root = tasks_dir("tiny")
+    build = Build("tiny", ("math", "code", "world"), missing_only=True, jobs=1).start()
+    try:
+        build.wait_ready("math", display=False)
+        assert task_ready(root, "math") and not task_ready(root, "code")
+        assert {"code", "world"} <= set(pending_tasks(root))  # (math too, while its finetune ceiling runs)
+        build.wait()
+    finally:
+        build.stop()
+    assert pending_tasks(root) == [] and all(task_ready(root, t, ("probe", "finetune")) for t in TASKS)
+    assert _hashes(("math", "code", "world")) == parallel
+    for t in ("math", "world"):
+        numerics = json.loads((model_dir(t, "strong", "tiny") / "aar_zoo.json").read_text())["numerics"]
+        assert numerics["threads"] == ZOO_THREADS
+        if platform.machine().lower() in ("x86_64", "amd64"):
+            assert numerics["kernels"] == PINNED_KERNELS_X86
+    assert Build("tiny", TASKS, missing_only=True).stages == []  # nothing left to build
+
+
+def test_tiny_zoo_weights_are_the_recorded_ones(tiny_tasks: Path) -> None:
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        # other architectures train with their own kernels (and their own bytes): nothing is pinned there
+        assert not set(PINNED_KERNELS_X86) & set(pinned_env())
+        return
+    assert _hashes(("math", "code")) == TINY_X86
