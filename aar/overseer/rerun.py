@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aar.compute import ComputeQueue
 
@@ -37,6 +38,7 @@ class Runner:
     python: str = sys.executable
     on_run: Callable[[dict], None] | None = None  # told of every run (label, seconds, ...) for accounting
     view_cache: bool = True  # fill each view's /aar/cache with trusted features (agents' views have it too)
+    remote: Any = None  # an `aar.cluster.experiment.RayRuns`: every re-run is a Ray task on some node
 
     def run(
         self,
@@ -60,6 +62,8 @@ class Runner:
         if run_dir.exists():
             shutil.rmtree(run_dir)
         workspace = run_dir / "workspace"
+        if self.remote is not None:
+            return self._run_remote(Path(idea_dir), Path(data_dir), seed, workspace, label, weak, models)
         shutil.copytree(Path(idea_dir), workspace / IDEA, symlinks=False)
         view = stage_data(
             Path(data_dir), run_dir / "data", weak=weak, models=models, neutral_paths=self.sandbox != "none"
@@ -91,21 +95,35 @@ class Runner:
                 ]
             )
             res = box.run(cmd, timeout=self.timeout, env=dict(slot.env))
+        from aar.cluster.node import node_name
+
+        self._told(label, res.returncode, res.seconds, slot.threads, res.timed_out, node=node_name(),
+                   cpu_seconds=res.cpu_seconds, waited=slot.waited,
+                   gpu_seconds=res.seconds if slot.device is not None else 0.0)
+        return self._outputs(workspace, label, res.returncode, res.timed_out, res.stderr or res.stdout or "")
+
+    def _told(self, label: str, returncode: int, seconds: float, threads: int, timed_out: bool,
+              **extra: Any) -> None:
         if self.on_run is not None:
-            self.on_run(
-                {
-                    "label": label,
-                    "returncode": res.returncode,
-                    "seconds": res.seconds,
-                    "threads": slot.threads,
-                    "timed_out": res.timed_out,
-                }
-            )
+            self.on_run({"label": label, "returncode": returncode, "seconds": seconds, "threads": threads,
+                         "timed_out": timed_out, **extra})
+
+    def _run_remote(self, idea_dir: Path, data_dir: Path, seed: int, workspace: Path, label: str,
+                    weak: dict[int, list[float]] | None, models: dict[str, str] | None) -> dict:
+        """The same run as a Ray task: the held-out public dir (and any replaced model) is published to the
+        run's store; the node stages the same view and returns out/, unpacked here into the workspace."""
+        bundle = self.remote.bundle(data_dir, models)
+        res = self.remote.run(idea_dir, bundle, seed, f"{self.owner}/{label}", out=workspace / OUT, weak=weak,
+                              timeout=self.timeout)
+        self._told(label, res["returncode"], res["seconds"], res["threads"], res["timed_out"], node=res["node"],
+                   cpu_seconds=res["cpu_seconds"], waited=res["waited"], gpu_seconds=res["gpu_seconds"])
+        return self._outputs(workspace, label, res["returncode"], res["timed_out"], res["stderr"] or res["stdout"])
+
+    def _outputs(self, workspace: Path, label: str, returncode: int, timed_out: bool, text: str) -> dict:
         pred = workspace / OUT / "predictions.json"
-        if res.returncode != 0 or not pred.is_file():
-            tail = (res.stderr or res.stdout or "")[-800:]
-            why = " (timed out)" if res.timed_out else ""
-            raise RerunError(f"{label}: exit {res.returncode}{why}: {tail}")
+        if returncode != 0 or not pred.is_file():
+            why = " (timed out)" if timed_out else ""
+            raise RerunError(f"{label}: exit {returncode}{why}: {text[-800:]}")
         out = json.loads(pred.read_text())
         manifest = workspace / OUT / "manifest.json"
         if manifest.is_file():

@@ -95,6 +95,9 @@ def collect(run_dir: Path, client: AarClient, task: str | None = None, threads: 
         not_methods=NOT_A_METHOD,
     )
     data["overseer"] = {"jobs": _job_counts(state), "probing": flags}
+    from aar.report.nodes import by_node
+
+    data["compute_nodes"] = by_node(run_dir)
     return data
 
 

@@ -139,6 +139,14 @@ def render_markdown(data: dict) -> str:
         _md_table(["quantity", "value"], [[k.replace("_", " "), fmt(v, 2)] for k, v in c.items()]),
         "",
     ]
+    nodes = (data.get("compute_nodes") or {}).get("nodes") or {}
+    if nodes:
+        parts += ["## Compute per node", "", "CPU-seconds are measured (user + system time of each run's "
+                  "sandboxed process tree), not wall time × threads.", "",
+                  _md_table(["node", "agents", "agent runs", "overseer re-runs", "wall s", "CPU s", "GPU s"],
+                            [[name, ", ".join(n.get("agents", [])) or "–", str(n["agent_runs"]),
+                              str(n["overseer_runs"]), fmt(n["seconds"], 1), fmt(n["cpu_seconds"], 1),
+                              fmt(n["gpu_seconds"], 1)] for name, n in nodes.items()]), ""]
     return "\n".join(parts)
 
 

@@ -9,6 +9,10 @@ budget_per_agent = 60         # evaluations per agent (also the server's per-tas
 sandbox = "bwrap"             # bwrap | docker | none
 compute_slots = 2             # default: cores // threads_per_job
 threads_per_job = 1
+executor = "local"            # local (processes on this machine) | ray (agents, idea runs, re-checks on a Ray cluster)
+
+[ray]                         # executor = "ray": omit `address` to start a one-machine cluster
+address = "10.0.0.5:6379"
 
 [server]                      # omit `url` to start `aar serve` in the run dir
 port = 0
@@ -94,6 +98,14 @@ class ExtraProcess(BaseModel):
     admin: bool = True  # gets the admin token as $AAR_ADMIN_TOKEN
 
 
+class RayOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    address: str | None = None  # a running cluster (`ray start --head` prints it); None: start one here
+    sync_interval: float = Field(5.0, gt=0)  # seconds between pulls of each agent's folder to the head
+    gpus_per_run: float = Field(0.0, ge=0)  # GPUs held by each idea run / re-run
+
+
 class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -114,6 +126,8 @@ class RunConfig(BaseModel):
     stop_grace: float = Field(10.0, ge=0)  # seconds between SIGTERM and SIGKILL
     refresh: float = Field(1.0, gt=0)  # live table / limits check period
     extra_processes: list[ExtraProcess] = Field(default_factory=list)
+    executor: Literal["local", "ray"] = "local"
+    ray: RayOptions = Field(default_factory=RayOptions)
 
     @field_validator("agents", mode="before")
     @classmethod

@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         devices=args.devices.split(",") if args.devices else None,
     )
 
+    remote, bundle = _remote_runs(args)  # before our handlers: joining Ray installs its own
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -114,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         run_timeout=args.run_timeout,
         import_margin=args.import_margin,
         rng_seed=args.rng_seed if args.rng_seed is not None else sum(map(ord, args.name)),
+        experiments_log=agent_dir / "experiments.jsonl",
     )
-    agent = SearcherAgent(cfg, Actions(tools, workspace), queue, direction, stop=stop)
+    agent = SearcherAgent(cfg, Actions(tools, workspace), queue, direction, stop=stop, remote=remote, bundle=bundle)
     reason = agent.run()
     print(
         json.dumps(
@@ -129,6 +131,23 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     return 0
+
+
+def _remote_runs(args: argparse.Namespace) -> tuple[object | None, dict | None]:
+    """Under the Ray executor ($AAR_EXECUTOR=ray): idea runs become Ray tasks on the task's data bundle."""
+    if os.environ.get("AAR_EXECUTOR") != "ray":
+        return None, None
+    from aar.cluster.experiment import RayRuns
+
+    runs = RayRuns(
+        os.environ["AAR_RAY_ADDRESS"],
+        os.environ["AAR_RAY_RUN"],
+        sandbox=args.sandbox,
+        threads=args.threads or 1,
+        gpus=float(os.environ.get("AAR_RAY_GPUS", "0")),
+        timeout=args.run_timeout,
+    )
+    return runs, json.loads(os.environ["AAR_DATA_BUNDLE"])
 
 
 if __name__ == "__main__":
