@@ -113,11 +113,13 @@ class Runner:
         """The same run as a Ray task: the held-out public dir (and any replaced model) is published to the
         run's store; the node stages the same view and returns out/, unpacked here into the workspace."""
         bundle = self.remote.bundle(data_dir, models)
-        res = self.remote.run(idea_dir, bundle, seed, f"{self.owner}/{label}", out=workspace / OUT, weak=weak,
-                              timeout=self.timeout)
-        self._told(label, res["returncode"], res["seconds"], res["threads"], res["timed_out"], node=res["node"],
-                   cpu_seconds=res["cpu_seconds"], waited=res["waited"], gpu_seconds=res["gpu_seconds"])
-        return self._outputs(workspace, label, res["returncode"], res["timed_out"], res["stderr"] or res["stdout"])
+        res = self.remote.run(idea_dir, bundle, seed, f"{self.owner}/{label}", out=workspace / OUT,
+                              weak=weak, timeout=self.timeout)
+        self._told(label, res["returncode"], res["seconds"], res["threads"], res["timed_out"],
+                   node=res["node"], cpu_seconds=res["cpu_seconds"], waited=res["waited"],
+                   gpu_seconds=res["gpu_seconds"])
+        text = res["stderr"] or res["stdout"]
+        return self._outputs(workspace, label, res["returncode"], res["timed_out"], text)
 
     def _outputs(self, workspace: Path, label: str, returncode: int, timed_out: bool, text: str) -> dict:
         pred = workspace / OUT / "predictions.json"

@@ -9,7 +9,7 @@ budget_per_agent = 60         # evaluations per agent (also the server's per-tas
 sandbox = "bwrap"             # bwrap | docker | none
 compute_slots = 2             # default: cores // threads_per_job
 threads_per_job = 1
-executor = "local"            # local (processes on this machine) | ray (agents, idea runs, re-checks on a Ray cluster)
+executor = "local"            # local (processes here) | ray (agents, idea runs, re-checks on a Ray cluster)
 
 [ray]                         # executor = "ray": omit `address` to start a one-machine cluster
 address = "10.0.0.5:6379"

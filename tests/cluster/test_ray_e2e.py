@@ -116,6 +116,8 @@ def test_team_and_overseer_on_two_ray_nodes(cluster, tiny_tasks: Path, tmp_path:
                     "--no-generalization",
                     "--poll",
                     "0.5",
+                    "--screen-margin",
+                    "0",
                 ],
             }
         ],

@@ -117,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         rng_seed=args.rng_seed if args.rng_seed is not None else sum(map(ord, args.name)),
         experiments_log=agent_dir / "experiments.jsonl",
     )
-    agent = SearcherAgent(cfg, Actions(tools, workspace), queue, direction, stop=stop, remote=remote, bundle=bundle)
+    agent = SearcherAgent(
+        cfg, Actions(tools, workspace), queue, direction, stop=stop, remote=remote, bundle=bundle
+    )
     reason = agent.run()
     print(
         json.dumps(

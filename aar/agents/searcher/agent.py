@@ -225,7 +225,8 @@ class SearcherAgent:
             with self.queue.slot(self.cfg.name, label) as slot:
                 res = self.act.bash_run(self._run_cmd(folder, out, seed, slot), timeout=self.cfg.run_timeout)
             self._record({"label": label, "node": node_name(), "seconds": res.get("seconds"),
-                          "cpu_seconds": res.get("cpu_seconds"), "waited": slot.waited, "threads": slot.threads,
+                          "cpu_seconds": res.get("cpu_seconds"), "waited": slot.waited,
+                          "threads": slot.threads,
                           "gpu_seconds": (res.get("seconds") or 0.0) if slot.device is not None else 0.0})
             return
         assert self.bundle is not None, "a remote run needs the task's data bundle"
