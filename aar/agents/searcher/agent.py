@@ -221,10 +221,12 @@ class SearcherAgent:
         from aar.cluster.node import node_name
 
         label = f"{idea}/seed{seed}"
+        t0 = time.time()  # `elapsed`: what the run cost this agent, waiting and shipping included
         if self.remote is None:
             with self.queue.slot(self.cfg.name, label) as slot:
                 res = self.act.bash_run(self._run_cmd(folder, out, seed, slot), timeout=self.cfg.run_timeout)
             self._record({"label": label, "node": node_name(), "seconds": res.get("seconds"),
+                          "elapsed": time.time() - t0,
                           "cpu_seconds": res.get("cpu_seconds"), "waited": slot.waited,
                           "threads": slot.threads,
                           "gpu_seconds": (res.get("seconds") or 0.0) if slot.device is not None else 0.0})
@@ -232,8 +234,8 @@ class SearcherAgent:
         assert self.bundle is not None, "a remote run needs the task's data bundle"
         res = self.remote.run(folder, self.bundle, seed, f"{self.cfg.name}/{label}", out=out,
                               timeout=self.cfg.run_timeout)
-        self._record({k: res.get(k) for k in ("label", "node", "seconds", "cpu_seconds", "waited", "threads",
-                                              "gpu_seconds", "returncode")})
+        keep = ("label", "node", "seconds", "cpu_seconds", "waited", "threads", "gpu_seconds", "returncode")
+        self._record({**{k: res.get(k) for k in keep}, "elapsed": time.time() - t0})
         if res["returncode"] != 0 or res.get("killed_reason") or not (out / "predictions.json").is_file():
             why = res.get("killed_reason") or ("timed out" if res.get("timed_out") else "")
             raise ToolFailed("run_idea", f"exit code {res['returncode']} {why} on node {res['node']}\n"
