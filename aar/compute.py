@@ -45,6 +45,27 @@ CREATE TABLE IF NOT EXISTS served (
 """
 
 
+DEVICES_ENV = "AAR_COMPUTE_DEVICES"
+
+
+def parse_devices(text: str | None) -> list[str]:
+    """A device list ("0,1,3"): GPU minor numbers (N of /dev/nvidiaN, as nvidia-smi numbers them); [] for
+    None or ""."""
+    out = [d.strip() for d in (text or "").split(",") if d.strip()]
+    bad = [d for d in out if not d.isdigit()]
+    if bad:
+        raise ValueError(f"GPU devices must be minor numbers (N of /dev/nvidiaN), got {bad}")
+    return out
+
+
+def devices_from_env(explicit: str | list[str] | None = None) -> list[str] | None:
+    """The run's one device list: `explicit` if given, else $AAR_COMPUTE_DEVICES (set by the supervisor
+    for every agent and extra worker); None when there is none (CPU slots)."""
+    if explicit is not None and explicit != "":
+        return parse_devices(explicit) if isinstance(explicit, str) else [str(d) for d in explicit]
+    return parse_devices(os.environ.get(DEVICES_ENV)) or None
+
+
 def default_threads(slots: int) -> int:
     """Threads per job: cores / slots, at least 1."""
     return max(1, (os.cpu_count() or 1) // max(1, slots))

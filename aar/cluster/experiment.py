@@ -38,61 +38,57 @@ def run_on_node(
     """Body of the Ray task (runs on the node Ray chose): stage, run in a sandbox, return the outputs."""
     import sys
 
-    from aar.cluster.node import node_cache, node_name
+    from aar.cluster.node import node_cache
     from aar.cluster.store import node_public
-    from aar.sandbox import Limits, make_sandbox
-    from aar.sandbox.layout import DATA, WORKSPACE, research_spec, stage_data
+    from aar.sandbox.layout import DATA, WORKSPACE
+    from aar.sandbox.research import open_rerun_sandbox, rerun_dir, stage_rerun
     from aar.sandbox.view_cache import fill_view_cache
 
     started = time.time()
     work = node_cache() / "work" / uuid.uuid4().hex
     try:
-        workspace = work / "workspace"
-        unpack(idea, workspace / IDEA)
+        unpack(idea, work / "idea")
         public = node_public(bundle, run_key)
-        view = stage_data(public, work / "data", weak=weak, neutral_paths=sandbox != "none")
+        # the same staging and sandbox as a local re-run (`aar.sandbox.research`)
+        workspace, view = stage_rerun(rerun_dir(work, label), work / "idea", public, sandbox, weak=weak)
         fill_view_cache(view)
-        box = make_sandbox(
-            sandbox, research_spec(workspace, view, limits=Limits()), allow_unsafe=sandbox == "none"
-        )
+        box = open_rerun_sandbox(sandbox, workspace, view)
         ws = box.inside(WORKSPACE)
         cmd = shlex.join(
             str(c)
-            for c in [
-                python or sys.executable,
-                "-m",
-                "aarlab.w2s.run_idea",
-                ws / IDEA,
-                "--data-dir",
-                box.inside(DATA),
-                "--out",
-                ws / OUT,
-                "--seed",
-                seed,
-                "--threads",
-                threads,
-            ]
+            for c in [python or sys.executable, "-m", "aarlab.w2s.run_idea", ws / IDEA, "--data-dir",
+                      box.inside(DATA), "--out", ws / OUT, "--seed", seed, "--threads", threads]
         )
         env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "AAR_THREADS": str(threads)}
         if os.environ.get("CUDA_VISIBLE_DEVICES"):  # set by Ray for a task holding GPUs
             env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
-        res = box.run(cmd, timeout=timeout, env=env)
-        out = workspace / OUT
-        return {
-            "label": label,
-            "node": node_name(),
-            "returncode": res.returncode,
-            "timed_out": res.timed_out,
-            "killed_reason": res.killed_reason,
-            "stdout": res.stdout[-4000:],
-            "stderr": res.stderr[-4000:],
-            "seconds": res.seconds,
-            "cpu_seconds": res.cpu_seconds,
-            "started": started,
-            "out": pack_dir(out) if out.is_dir() else None,
-        }
+        try:
+            res = box.run(cmd, timeout=timeout, env=env)
+        except BaseException:
+            box.close()
+            raise
+        with box:  # a hard-quota workspace is unmounted once its outputs are read
+            return _record(label, res, started, workspace / OUT)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _record(label: str, res: Any, started: float, out: Path) -> dict[str, Any]:
+    from aar.cluster.node import node_name
+
+    return {
+        "label": label,
+        "node": node_name(),
+        "returncode": res.returncode,
+        "timed_out": res.timed_out,
+        "killed_reason": res.killed_reason,
+        "stdout": res.stdout[-4000:],
+        "stderr": res.stderr[-4000:],
+        "seconds": res.seconds,
+        "cpu_seconds": res.cpu_seconds,
+        "started": started,
+        "out": pack_dir(out) if out.is_dir() else None,
+    }
 
 
 class RayRuns:

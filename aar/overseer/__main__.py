@@ -9,7 +9,7 @@ import signal
 import threading
 from pathlib import Path
 
-from aar.compute import ComputeQueue
+from aar.compute import ComputeQueue, devices_from_env
 from aar.overseer.api import OverseerApi
 from aar.overseer.rerun import Runner
 from aar.overseer.verify import VerifyConfig
@@ -50,7 +50,8 @@ def build(ns: argparse.Namespace) -> Overseer:
     url = ns.url or (None if ns.uds else os.environ.get("AAR_SERVER_URL"))
     uds = ns.uds or os.environ.get("AAR_SERVER_UDS") or (None if url else str(run_dir / "server.sock"))
     api = OverseerApi(url=None if uds else url, uds=uds, admin_token=token)
-    queue = ComputeQueue(ns.queue_dir or run_dir / "queue", ns.slots, threads=ns.threads)
+    queue = ComputeQueue(ns.queue_dir or run_dir / "queue", ns.slots, threads=ns.threads,
+                         devices=devices_from_env())
     tasks_root = ns.tasks_dir.resolve()
     runner = Runner(queue=queue, sandbox=ns.sandbox, timeout=ns.timeout)
     if os.environ.get("AAR_EXECUTOR") == "ray":  # re-runs as Ray tasks, placed by Ray's scheduler

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,9 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from aar.compute import ComputeQueue
-
-IDEA = "idea"  # the idea's folder inside the fresh workspace
-OUT = "out"
+from aar.sandbox.research import IDEA, OUT
 
 
 class RerunError(RuntimeError):
@@ -54,53 +51,37 @@ class Runner:
         """Predictions of the run (`predictions.json`, plus `manifest` when the runner wrote one);
         raises RerunError when the idea fails. `weak` / `models` replace the weak labels / model dirs
         behind the same neutral paths (counterfactual runs)."""
-        from aar.sandbox import Limits, make_sandbox
-        from aar.sandbox.layout import DATA, WORKSPACE, research_spec, stage_data
+        from aar.sandbox.layout import DATA, WORKSPACE
+        from aar.sandbox.research import open_rerun_sandbox, rerun_dir, stage_rerun
         from aar.sandbox.view_cache import fill_view_cache
 
-        run_dir = Path(work).resolve() / label
-        if run_dir.exists():
-            shutil.rmtree(run_dir)
-        workspace = run_dir / "workspace"
         if self.remote is not None:
-            return self._run_remote(Path(idea_dir), Path(data_dir), seed, workspace, label, weak, models)
-        shutil.copytree(Path(idea_dir), workspace / IDEA, symlinks=False)
-        view = stage_data(
-            Path(data_dir), run_dir / "data", weak=weak, models=models, neutral_paths=self.sandbox != "none"
-        )
+            return self._run_remote(Path(idea_dir), Path(data_dir), seed, label, weak, models)
+        # the folder is named by a keyed hash of the label: its path must not tell the idea what run it is
+        workspace, view = stage_rerun(rerun_dir(Path(work).resolve(), label), Path(idea_dir), Path(data_dir),
+                                      self.sandbox, weak=weak, models=models)
         with self.queue.slot(self.owner, label) as slot:
             if self.view_cache:
                 fill_view_cache(view)
-            box = make_sandbox(
-                self.sandbox,
-                research_spec(workspace, view, limits=Limits()),
-                allow_unsafe=self.sandbox == "none",
-            )  # chosen explicitly
+            box = open_rerun_sandbox(self.sandbox, workspace, view)
             ws = box.inside(WORKSPACE)
-            cmd = " ".join(
-                shlex.quote(str(c))
-                for c in [
-                    self.python,
-                    "-m",
-                    "aarlab.w2s.run_idea",
-                    ws / IDEA,
-                    "--data-dir",
-                    box.inside(DATA),
-                    "--out",
-                    ws / OUT,
-                    "--seed",
-                    seed,
-                    "--threads",
-                    slot.threads,
-                ]
-            )
-            res = box.run(cmd, timeout=self.timeout, env=dict(slot.env))
-        from aar.cluster.node import node_name
+            cmd = " ".join(shlex.quote(str(c)) for c in [
+                self.python, "-m", "aarlab.w2s.run_idea", ws / IDEA, "--data-dir", box.inside(DATA),
+                "--out", ws / OUT, "--seed", seed, "--threads", slot.threads,
+            ])
+            try:
+                res = box.run(cmd, timeout=self.timeout, env=dict(slot.env))
+            except BaseException:
+                box.close()
+                raise
+        with box:  # a hard-quota workspace is unmounted once its outputs are read
+            from aar.cluster.node import node_name
 
-        self._told(label, res.returncode, res.seconds, slot.threads, res.timed_out, node=node_name(),
-                   cpu_seconds=res.cpu_seconds, waited=slot.waited,
-                   gpu_seconds=res.seconds if slot.device is not None else 0.0)
-        return self._outputs(workspace, label, res.returncode, res.timed_out, res.stderr or res.stdout or "")
+            self._told(label, res.returncode, res.seconds, slot.threads, res.timed_out, node=node_name(),
+                       cpu_seconds=res.cpu_seconds, waited=slot.waited,
+                       gpu_seconds=res.seconds if slot.device is not None else 0.0)
+            text = res.stderr or res.stdout or ""
+            return self._outputs(workspace, label, res.returncode, res.timed_out, text)
 
     def _told(self, label: str, returncode: int, seconds: float, threads: int, timed_out: bool,
               **extra: Any) -> None:
@@ -108,18 +89,22 @@ class Runner:
             self.on_run({"label": label, "returncode": returncode, "seconds": seconds, "threads": threads,
                          "timed_out": timed_out, **extra})
 
-    def _run_remote(self, idea_dir: Path, data_dir: Path, seed: int, workspace: Path, label: str,
+    def _run_remote(self, idea_dir: Path, data_dir: Path, seed: int, label: str,
                     weak: dict[int, list[float]] | None, models: dict[str, str] | None) -> dict:
         """The same run as a Ray task: the held-out public dir (and any replaced model) is published to the
-        run's store; the node stages the same view and returns out/, unpacked here into the workspace."""
+        run's store; the node stages the same view in a fresh sandbox and returns out/."""
+        import tempfile
+
         bundle = self.remote.bundle(data_dir, models)
-        res = self.remote.run(idea_dir, bundle, seed, f"{self.owner}/{label}", out=workspace / OUT,
-                              weak=weak, timeout=self.timeout)
-        self._told(label, res["returncode"], res["seconds"], res["threads"], res["timed_out"],
-                   node=res["node"], cpu_seconds=res["cpu_seconds"], waited=res["waited"],
-                   gpu_seconds=res["gpu_seconds"])
-        text = res["stderr"] or res["stdout"]
-        return self._outputs(workspace, label, res["returncode"], res["timed_out"], text)
+        with tempfile.TemporaryDirectory(prefix="aar-rerun-") as tmp:
+            workspace = Path(tmp)
+            res = self.remote.run(idea_dir, bundle, seed, f"{self.owner}/{label}", out=workspace / OUT,
+                                  weak=weak, timeout=self.timeout)
+            self._told(label, res["returncode"], res["seconds"], res["threads"], res["timed_out"],
+                       node=res["node"], cpu_seconds=res["cpu_seconds"], waited=res["waited"],
+                       gpu_seconds=res["gpu_seconds"])
+            text = res["stderr"] or res["stdout"]
+            return self._outputs(workspace, label, res["returncode"], res["timed_out"], text)
 
     def _outputs(self, workspace: Path, label: str, returncode: int, timed_out: bool, text: str) -> dict:
         pred = workspace / OUT / "predictions.json"

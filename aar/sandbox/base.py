@@ -7,6 +7,12 @@ import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aar.sandbox.users import SandboxUser, own_workspace, sandbox_user
+
+if TYPE_CHECKING:
+    from aar.sandbox.gpu import GpuProfile, HfCache
 
 
 class SandboxError(RuntimeError):
@@ -19,7 +25,13 @@ class SandboxUnavailable(SandboxError):
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-command limits. Memory is address space per process plus (where cgroups allow) RSS per command."""
+    """Per-command limits. Memory is address space per process plus (where cgroups allow) RSS per command.
+
+    Writable places and their bounds: the workspace (`disk_mb`, kept between commands), /tmp (`tmp_mb`) and
+    /dev/shm (`shm_mb`), two tmpfs made fresh for each command; tmpfs pages are memory, charged to the
+    command's memory cgroup, so /tmp + /dev/shm + RSS together stay under `memory_mb` as well. A command
+    given a GPU has no address-space rlimit where the memory cgroup is there (CUDA reserves far more
+    address space than it uses)."""
 
     cpu_seconds: int = 600
     memory_mb: int = 4096
@@ -28,14 +40,20 @@ class Limits:
     disk_mb: int = 2048
     tmp_mb: int = 256
     output_chars: int = 200_000
+    shm_mb: int = 256
 
 
 @dataclass(frozen=True)
 class Mount:
-    """A host path (`source`) shown read-only inside the sandbox at `target`."""
+    """A host path (`source`) shown read-only inside the sandbox at `target`.
+
+    `copy=True` (a small folder such as a staged data dir): bubblewrap copies the files into a fresh
+    read-only tmpfs for each command instead of binding the folder, so /proc/self/mountinfo does not show
+    the host path behind it (a bind shows its source path there)."""
 
     source: Path
     target: Path
+    copy: bool = False
 
 
 @dataclass
@@ -51,6 +69,8 @@ class SandboxSpec:
     mounts: list[Mount] = field(default_factory=list)
     workspace_target: Path | None = None
     socket_target: Path | None = None
+    gpu: GpuProfile | None = None  # device nodes of the command's CUDA_VISIBLE_DEVICES (aar.sandbox.gpu)
+    hf_cache: HfCache | None = None  # a Hugging Face hub cache, read-only, offline
 
     @property
     def workspace_inside(self) -> Path:
@@ -97,10 +117,16 @@ class Sandbox(ABC):
         spec.workspace = Path(spec.workspace).resolve()
         spec.workspace.mkdir(parents=True, exist_ok=True)
         spec.ro_binds = [Path(p).resolve() for p in spec.ro_binds]
-        spec.mounts = [Mount(Path(m.source).resolve(), Path(m.target)) for m in spec.mounts]
+        spec.mounts = [Mount(Path(m.source).resolve(), Path(m.target), m.copy) for m in spec.mounts]
         if spec.socket_path is not None:
             spec.socket_path = Path(spec.socket_path).absolute()
         self.spec = spec
+        self.user: SandboxUser | None = None
+
+    def own_workspace(self) -> None:
+        """Run commands as the unprivileged sandbox user, owner of the (0700) workspace."""
+        self.user = sandbox_user()
+        own_workspace(self.spec.workspace, self.user)
 
     def inside(self, target: str | Path) -> Path:
         """The path at which a command sees `target` (a spec target: the workspace target, a mount

@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 import uuid
+from pathlib import Path
 
-from aar.sandbox.base import RunResult, Sandbox, SandboxSpec, SandboxUnavailable
-from aar.sandbox.mounts import hidden_paths, python_paths
+from aar.sandbox.access import ensure_readable
+from aar.sandbox.base import RunResult, Sandbox, SandboxError, SandboxSpec, SandboxUnavailable
+from aar.sandbox.mounts import hidden_paths, hidden_stub, python_paths
 from aar.sandbox.process import execute
+from aar.sandbox.users import settle
 
 DEFAULT_IMAGE = "debian:bookworm-slim"
 
@@ -34,7 +38,10 @@ def docker_engine_version(docker: str, timeout: float = 10.0) -> str:
 
 class DockerSandbox(Sandbox):
     """One `docker run --rm` per command: no network, read-only root, caps dropped, no-new-privileges,
-    pids/memory/cpu limits, the workspace bound read-write and everything else read-only at real paths.
+    pids/memory/cpu limits, the workspace bound read-write and everything else read-only at real paths, the
+    server socket read-only, bounded /tmp and /dev/shm, as the sandbox user (`aar.sandbox.users`; docker
+    has no user namespace here, so a command sees that host uid). The environment goes through a 0600
+    `--env-file` (removed after the run), not the argv. The GPU profile passes `--gpus device=...`.
     The image must provide the same glibc as the host Python (default: Debian bookworm)."""
 
     kind = "docker"
@@ -47,8 +54,22 @@ class DockerSandbox(Sandbox):
         self.docker = exe
         self.engine = docker_engine_version(exe)
         self.image = image or os.environ.get("AAR_DOCKER_IMAGE", DEFAULT_IMAGE)
+        self.own_workspace()
+        for m in spec.mounts:  # docker binds every mount (no copies): the sandbox user must read them
+            ensure_readable(m.source, self.user)
 
-    def argv(self, command: str, env: dict[str, str], name: str) -> list[str]:
+    def base_env(self, env: dict[str, str] | None) -> dict[str, str]:
+        out = {} if self.spec.hf_cache is None else self.spec.hf_cache.env()
+        out.update(super().base_env(env))
+        gpu = self.spec.gpu
+        if gpu is not None:  # docker shows the --gpus devices as 0..k-1
+            selected = gpu.select(out.get("CUDA_VISIBLE_DEVICES"))
+            out["CUDA_VISIBLE_DEVICES"] = ",".join(str(i) for i in range(len(selected)))
+        return out
+
+    def argv(self, command: str, env_file: Path, name: str,
+             host_env: dict[str, str] | None = None) -> list[str]:
+        """The docker command line; the environment is in `env_file` (see `write_env_file`)."""
         s, lim = self.spec, self.spec.limits
         args = [
             self.docker,
@@ -74,26 +95,32 @@ class DockerSandbox(Sandbox):
             f"{lim.memory_mb}m",
             "--ulimit",
             f"cpu={lim.cpu_seconds}",
-            "--ulimit",
-            f"nproc={lim.max_procs}",
             "--tmpfs",
             f"/tmp:size={lim.tmp_mb}m",
+            "--tmpfs",
+            f"/dev/shm:size={lim.shm_mb}m",
             "--workdir",
             str(s.workspace_inside),
             "--user",
-            f"{os.getuid()}:{os.getgid()}",
+            f"{self.user.uid}:{self.user.gid}" if self.user else f"{os.getuid()}:{os.getgid()}",
+            "--env-file",
+            str(env_file),
         ]
+        if s.gpu is not None:
+            selected = s.gpu.select((host_env or {}).get("CUDA_VISIBLE_DEVICES"))
+            if selected:
+                args += ["--gpus", '"device=' + ",".join(selected) + '"']
+        if s.hf_cache is not None and s.hf_cache.source is not None:
+            args += ["--mount", f"type=bind,src={s.hf_cache.source},dst={s.hf_cache.target},readonly"]
         for p in python_paths() + s.ro_binds:
             args += ["--mount", f"type=bind,src={p},dst={p},readonly"]
         for hidden in hidden_paths():  # an installed `aar` (control plane, task code) next to `aarlab`
-            args += ["--tmpfs", f"{hidden}:ro,size=64k"]
+            args += ["--mount", f"type=bind,src={hidden_stub()},dst={hidden},readonly"]
         for m in s.mounts:
             args += ["--mount", f"type=bind,src={m.source},dst={m.target},readonly"]
         args += ["--mount", f"type=bind,src={s.workspace},dst={s.workspace_inside}"]
         if s.socket_path is not None:
-            args += ["--mount", f"type=bind,src={s.socket_path},dst={s.socket_inside}"]
-        for k, v in env.items():
-            args += ["--env", f"{k}={v}"]
+            args += ["--mount", f"type=bind,src={s.socket_path},dst={s.socket_inside},readonly"]
         return args + [self.image, "/bin/bash", "-c", command]
 
     def run(
@@ -110,16 +137,31 @@ class DockerSandbox(Sandbox):
         def kill() -> None:
             subprocess.run([self.docker, "kill", name], capture_output=True, timeout=30)
 
-        res = execute(
-            self.argv(command, self.base_env(env), name),
-            env=dict(os.environ),
-            wall=wall,
-            preexec=None,
-            output_chars=lim.output_chars,
-            workspace=self.spec.workspace,
-            disk_quota=lim.disk_mb * 1024 * 1024,
-            on_kill=kill,
-            cancel=cancel,
-        )
+        with tempfile.TemporaryDirectory(prefix="aar-docker-env-") as tmp:  # 0700
+            env_file = write_env_file(Path(tmp) / "env", self.base_env(env))
+            settle(self.spec.workspace, self.user)
+            res = execute(
+                self.argv(command, env_file, name, env),
+                env=dict(os.environ),
+                wall=wall,
+                preexec=None,
+                output_chars=lim.output_chars,
+                workspace=self.spec.workspace,
+                disk_quota=lim.disk_mb * 1024 * 1024,
+                on_kill=kill,
+                cancel=cancel,
+                final_usage=lambda w: settle(w, self.user),
+            )
         res.cpu_seconds = None  # the work ran in the container, not in our children: not measured here
         return res
+
+
+def write_env_file(path: Path, env: dict[str, str]) -> Path:
+    """A docker --env-file (mode 0600): one VAR=value a line; values with a newline cannot be passed."""
+    bad = [k for k, v in env.items() if "\n" in v or "\n" in k or "=" in k]
+    if bad:
+        raise SandboxError(f"environment variables {bad} cannot go through docker's --env-file")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.writelines(f"{k}={v}\n" for k, v in env.items())
+    return path

@@ -6,7 +6,8 @@
     /aar/models/strong    the strong model (read-only)
     /aar/cache/features   features and zero-shot outputs of the view's models on its texts, computed by
                           trusted code (read-only; `aar.sandbox.view_cache`)
-    /aar/server.sock      the server (agents only)
+    /aar/server.sock      the server (agents only; read-only)
+    /aar/hf/hub           the host's Hugging Face hub cache (read-only; HF_HUB_OFFLINE=1)
 
 The staged data dir is built by `stage_data` from a task's public dir: the same file names and the
 same meta.json keys for every draw and every kind of run (no draw name, no secret fingerprint, no
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aar.sandbox.base import Limits, Mount, SandboxSpec
+from aar.sandbox.gpu import GpuProfile, HfCache, default_hf_cache, gpu_profile_from_env
 
 WORKSPACE = Path("/workspace")
 DATA = Path("/aar/data")
@@ -33,6 +35,11 @@ ROLES = ("weak", "strong")
 COPY_LIMIT = 256 * 1024 * 1024  # model dirs up to this size are copied per view (fresh inodes, same mtimes)
 META_KEYS = ("task", "size", "description", "n", "models", "seeds", "reference_mode", "baselines")
 DATA_FILES = ("train_label.jsonl", "train_unlabel.jsonl", "test.jsonl")
+COPY_MODELS_MB = 64
+
+
+def _tree_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 @dataclass(frozen=True)
@@ -48,10 +55,15 @@ class TaskView:
         return self.data.with_name(self.data.name + ".cache")
 
     def mounts(self) -> list[Mount]:
-        out = [Mount(self.data, DATA), Mount(self.cache, CACHE)]
+        """The data dir and its feature cache are copied in (no host path such as an agent's name or a run
+        label in mountinfo); so are models up to COPY_MODELS_MB (the zoo's: their host paths, which differ for
+        a knowledge-removed model, stay out of mountinfo too, and their 0600 weights need no grant); larger
+        ones are bound."""
+        out = [Mount(self.data, DATA, copy=True), Mount(self.cache, CACHE, copy=True)]
         for role, model in sorted(self.models.items()):
             if Path(model).is_absolute() and Path(model).exists():  # a missing dir fails when loaded
-                out.append(Mount(Path(model), MODELS / role))
+                small = _tree_bytes(Path(model)) <= COPY_MODELS_MB << 20
+                out.append(Mount(Path(model), MODELS / role, copy=small))
         return out
 
 
@@ -80,7 +92,7 @@ def stage_data(public: Path, dest: Path, *, weak: dict[int, list[float]] | None 
     host_models.update(models or {})
     for role, model in host_models.items():
         src = Path(model)
-        if src.is_absolute() and src.is_dir() and _size(src) <= COPY_LIMIT:
+        if src.is_absolute() and src.is_dir() and _tree_bytes(src) <= COPY_LIMIT:
             shutil.copytree(src, copies / role, copy_function=shutil.copy2)
             host_models[role] = str(copies / role)
     neutral = {k: meta[k] for k in META_KEYS if k in meta}
@@ -96,14 +108,21 @@ def stage_data(public: Path, dest: Path, *, weak: dict[int, list[float]] | None 
     return TaskView(dest, host_models)
 
 
-def _size(folder: Path) -> int:
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-
-
 def research_spec(workspace: Path, view: TaskView | None, *, socket: Path | None = None,
-                  limits: Limits | None = None) -> SandboxSpec:
+                  limits: Limits | None = None, gpu: GpuProfile | bool | None = None,
+                  hf_cache: HfCache | bool | None = None) -> SandboxSpec:
     """The sandbox spec of every research sandbox: the workspace at /workspace, the view's data and
-    models at their neutral paths, the server (if any) at /aar/server.sock."""
+    models at their neutral paths, the server (if any) at /aar/server.sock, the host's Hugging Face hub
+    cache read-only at /aar/hf/hub (offline; an empty folder where the host has none) and, on GPU runs,
+    the GPU profile.
+
+    `gpu=None` takes the profile from the run's one device list ($AAR_COMPUTE_DEVICES: on when set),
+    `hf_cache=None` the host's cache, so every sandbox of a run (agents, overseer, `aar sandbox check`)
+    gets the same; `False` leaves either out."""
+    profile = gpu_profile_from_env() if gpu is None or gpu is True else (gpu or None)
+    if gpu is True and profile is None:
+        raise ValueError("gpu=True needs a device list ($AAR_COMPUTE_DEVICES)")
+    cache = default_hf_cache() if hf_cache is None or hf_cache is True else (hf_cache or None)
     return SandboxSpec(
         workspace=Path(workspace),
         mounts=view.mounts() if view is not None else [],
@@ -111,4 +130,6 @@ def research_spec(workspace: Path, view: TaskView | None, *, socket: Path | None
         limits=limits or Limits(),
         workspace_target=WORKSPACE,
         socket_target=SOCKET if socket is not None else None,
+        gpu=profile,
+        hf_cache=cache,
     )

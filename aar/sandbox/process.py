@@ -54,9 +54,15 @@ def execute(
     on_kill: Callable[[], None] | None = None,
     cwd: str | None = None,
     cancel: threading.Event | None = None,
+    pass_fds: tuple[int, ...] = (),
+    final_usage: Callable[[Path], int] = disk_usage,
 ) -> RunResult:
     """Run argv in a new session; SIGKILL its process group (and `on_kill`) on wall-time or disk breach,
-    or as soon as `cancel` is set (the caller gave up on the command: killed_reason `cancelled`)."""
+    or as soon as `cancel` is set (the caller gave up on the command: killed_reason `cancelled`).
+
+    When it returns, `on_kill` runs (nothing may outlive the command), then `final_usage(workspace)`, the
+    last quota check, runs with no process of the command left (the bwrap sandbox also settles the
+    workspace there: setuid bits stripped)."""
     t0 = time.monotonic()
     proc = subprocess.Popen(
         argv,
@@ -67,6 +73,7 @@ def execute(
         start_new_session=True,
         preexec_fn=preexec,
         cwd=cwd,
+        pass_fds=pass_fds,
     )
     out, err = _Capture(proc.stdout, output_chars), _Capture(proc.stderr, output_chars)
     reason: str | None = None
@@ -88,15 +95,12 @@ def execute(
             _kill(proc, on_kill)
             break
     done.wait()  # the reaper thread is the only waiter (two waiters on one pid would lose its status)
-    if (
-        workspace is not None
-        and disk_quota is not None
-        and reason is None
-        and disk_usage(workspace) > disk_quota
-    ):
-        reason = f"workspace disk quota {disk_quota // (1024 * 1024)} MB exceeded"
     if on_kill is not None:
         on_kill()  # nothing may outlive the command (daemons, setsid'd children)
+    if workspace is not None and disk_quota is not None:
+        used = final_usage(workspace)
+        if reason is None and used > disk_quota:
+            reason = f"workspace disk quota {disk_quota // (1024 * 1024)} MB exceeded"
     return RunResult(
         proc.returncode,
         out.text(),

@@ -1,6 +1,9 @@
 """A hard workspace disk quota: the workspace becomes the mount point of a fixed-size ext4 image.
 
-Writes past the image size fail with ENOSPC inside the kernel, whatever the number of writers.
+Writes past the image size fail with ENOSPC inside the kernel, whatever the number of writers. The volume
+is only the workspace's container while a sandbox holds it: files are copied in at mount and back out at
+unmount (the image is then removed), so between sandboxes the workspace is a plain folder. Its mount shows
+no host path in /proc/self/mountinfo (a bind of a folder shows the folder's path).
 Needs root (CAP_SYS_ADMIN), a free loop device and mkfs.ext4; `available()` says whether they are there.
 Without it the sandbox falls back to its soft quota (file-size rlimit = room left + a watcher that kills
 the command when the workspace passes the quota), which parallel writers can overshoot briefly.
@@ -36,14 +39,14 @@ def image_path(workspace: Path) -> Path:
 
 
 def mount_volume(workspace: Path, size_mb: int) -> bool:
-    """Mount a `size_mb` ext4 image on `workspace` (keeping its current files). False if already mounted."""
+    """Mount a `size_mb` ext4 image on `workspace`, its current files copied in. False if already mounted."""
     workspace = workspace.resolve()
     if is_mountpoint(workspace):
         return False
     if not available():
         raise SandboxError("hard disk quota needs root, /dev/loop-control and mkfs.ext4")
     img = image_path(workspace)
-    if not img.exists():
+    if not img.exists():  # an image left by a process that died while mounted keeps its files
         with open(img, "wb") as fh:
             fh.truncate(size_mb * 1024 * 1024)
         _run(["mkfs.ext4", "-q", "-F", "-m", "0", "-O", "^has_journal", str(img)])
@@ -57,16 +60,36 @@ def mount_volume(workspace: Path, size_mb: int) -> bool:
     if lost.is_dir() and not any(lost.iterdir()):
         lost.rmdir()
     if staged is not None:
-        for item in staged.iterdir():
-            shutil.move(str(item), str(workspace / item.name))
-        staged.rmdir()
+        _copy_tree(staged, workspace)
+        shutil.rmtree(staged)
     return True
 
 
 def unmount_volume(workspace: Path) -> None:
-    """Unmount (the files stay in the image; mount_volume brings them back)."""
-    if is_mountpoint(workspace):
-        _run(["umount", str(workspace.resolve())])
+    """Unmount, with the files copied back into a plain folder and the image removed, so the workspace is an
+    ordinary folder again between sandboxes (`mount_volume` copies them in the next time). If the copy fails
+    the volume stays mounted, files and all."""
+    workspace = workspace.resolve()
+    if not is_mountpoint(workspace):
+        return
+    out = workspace.with_name(f".{workspace.name}.unmounting")
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir()
+    _copy_tree(workspace, out)
+    _run(["umount", str(workspace)])
+    if any(workspace.iterdir()):  # files under the mount point (written while it was not mounted): keep them
+        _copy_tree(workspace, out)
+        shutil.rmtree(workspace)
+    else:
+        workspace.rmdir()
+    out.rename(workspace)
+    image_path(workspace).unlink(missing_ok=True)
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    """Everything under `src` into `dst`: owners, modes, links, fifos and times kept (`cp -a`)."""
+    _run(["cp", "-a", "--no-target-directory", f"{src}/.", str(dst)])
 
 
 def _run(argv: list[str]) -> None:

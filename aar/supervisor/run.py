@@ -147,6 +147,8 @@ class Supervisor:
             env.setdefault("AAR_SERVER_URL", self.server.url)
         if self.server.uds:
             env.setdefault("AAR_SERVER_UDS", self.server.uds)
+        if self.cfg.gpus:  # the one device list: the overseer's re-runs get GPU slots and sandboxes too
+            env.setdefault("AAR_COMPUTE_DEVICES", ",".join(self.cfg.gpus))
         p = ManagedProcess(
             spec.name,
             [self._fill(c) for c in spec.command],
@@ -268,6 +270,7 @@ class Supervisor:
         stop_all([*self.agents.values(), *self.extras.values()], "stopped", self.cfg.stop_grace)
         if self.executor is not None:
             self.executor.shutdown()
+        release_volumes(self.run_dir)  # hard-quota workspaces of processes that were killed
         if self.server is not None and self.server.process is not None:
             stop_all([self.server.process], "stopped", max(self.cfg.stop_grace, 10.0))
 
@@ -291,3 +294,19 @@ class Supervisor:
         else:
             self.console.print(self.view())
         return 1 if any(p.state == "failed" for p in self.agents.values()) else 0
+
+
+def release_volumes(run_dir: Path) -> None:
+    """Unmount (files copied back out) every hard-quota workspace volume still mounted under `run_dir`: a
+    sandbox unmounts its own when its process ends normally; a killed process leaves it mounted."""
+    from aar.sandbox import quota
+
+    root = str(Path(run_dir).resolve()) + "/"
+    with open("/proc/self/mountinfo") as fh:
+        points = [line.split()[4] for line in fh]
+    for point in sorted((p for p in points if p.startswith(root)), key=len, reverse=True):
+        if quota.image_path(Path(point)).exists():
+            try:
+                quota.unmount_volume(Path(point))
+            except Exception as e:  # noqa: BLE001 - the rest still gets released
+                print(f"could not release the workspace volume at {point}: {e}", file=sys.stderr)

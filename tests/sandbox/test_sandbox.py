@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from aar.sandbox import Limits, SandboxError, SandboxSpec, SandboxUnavailable, make_sandbox
-from aar.sandbox.docker import DockerSandbox
+from aar.sandbox.docker import DockerSandbox, write_env_file
+from aar.sandbox.users import SandboxUser
 
 SMALL = Limits(cpu_seconds=20, memory_mb=512, max_procs=32, wall_seconds=10, disk_mb=4, tmp_mb=8)
 
@@ -56,6 +57,7 @@ def test_unix_socket_is_the_only_way_out(dirs: tuple[Path, Path], tmp_path: Path
     sock_path = tmp_path / "server.sock"
     srv = socket.socket(socket.AF_UNIX)
     srv.bind(str(sock_path))
+    sock_path.chmod(0o666)  # as `aar serve` makes it: the sandbox user connects
     srv.listen(1)
 
     def serve() -> None:
@@ -113,16 +115,28 @@ def test_docker_without_engine_is_a_clear_error(
         make_sandbox("docker", SandboxSpec(ws, [], None, SMALL))
 
 
-def test_docker_command_line_has_the_same_walls(dirs: tuple[Path, Path]) -> None:
+def test_docker_command_line_has_the_same_walls(dirs: tuple[Path, Path], tmp_path: Path) -> None:
     ws, data = dirs
     sb = DockerSandbox.__new__(DockerSandbox)
-    sb.spec, sb.docker, sb.image = SandboxSpec(ws, [data], None, SMALL), "docker", "img"
-    argv = sb.argv("echo hi", {"PATH": "/usr/bin"}, "n1")
+    sock = tmp_path / "server.sock"
+    sb.spec, sb.docker, sb.image = SandboxSpec(ws, [data], sock, SMALL), "docker", "img"
+    sb.user = SandboxUser(1234, 5678)
+    env = sb.base_env({"AAR_AGENT_TOKEN": "tok-secret"})
+    env_file = write_env_file(tmp_path / "env", env)
+    argv = sb.argv("echo hi", env_file, "n1")
     joined = " ".join(argv)
-    for flag in ("--network none", "--read-only", "--cap-drop ALL", "--pids-limit 32", "--memory 512m"):
+    for flag in ("--network none", "--read-only", "--cap-drop ALL", "--pids-limit 32", "--memory 512m",
+                 "--user 1234:5678", f"--env-file {env_file}", "/tmp:size=8m",
+                 f"/dev/shm:size={SMALL.shm_mb}m"):
         assert flag in joined
     assert f"type=bind,src={data},dst={data},readonly" in joined
+    assert f"type=bind,src={sock},dst={sock},readonly" in joined
     assert f"type=bind,src={ws},dst={ws}" in joined and argv[-3:] == ["/bin/bash", "-c", "echo hi"]
+    assert "tok-secret" not in joined  # the token is in the env file only
+    assert (env_file.stat().st_mode & 0o777) == 0o600
+    assert "AAR_AGENT_TOKEN=tok-secret\n" in env_file.read_text()
+    with pytest.raises(SandboxError, match="env-file"):
+        write_env_file(tmp_path / "env2", {"X": "a\nb"})
 
 
 def test_soft_disk_quota_watcher_kills_many_small_writers(dirs: tuple[Path, Path]) -> None:

@@ -185,3 +185,32 @@ def test_gpu_settings_bf16_and_gradient_checkpointing_run_on_cpu(model_dir: Path
     p = pred.predict_proba(te[:8])
     assert p.shape == (8,) and np.all((p > 0) & (p < 1))
     assert b.features(te[:3]).dtype == np.float32
+
+
+def test_long_texts_keep_the_question_and_both_ends(model_dir: Path, monkeypatch) -> None:
+    """Past max_length the middle of the text goes; the template, the text's start and its end stay."""
+    monkeypatch.setenv("AAR_HF_MAX_LENGTH", "48")
+    b = HFBackend(model_dir)
+    assert b.max_length == 48 and b.truncation == "middle"
+    long = "gold horse " + " ".join(["the small dog was near"] * 40) + " red cat?"
+    short = "a red cat?"
+    ids, mask = b.runner.encode([long, short])
+    assert ids.shape[1] <= 48 and int(mask[0].sum()) <= 48 and int(mask[1].sum()) < 20
+    seen = b.tok.decode(ids[0][mask[0].bool()])
+    assert seen.startswith("gold horse") and "[...]" in seen
+    assert seen.endswith("red cat?\nIs the above correct? Answer Yes or No.\nAnswer:")
+    assert b.tok.decode(ids[1][mask[1].bool()]).startswith("a red cat?")  # short rows untouched
+    p = b.zero_shot([long, short])
+    np.testing.assert_allclose(p, [b.zero_shot([long])[0], b.zero_shot([short])[0]], atol=1e-5)
+    assert HFBackend(model_dir, max_length=1000).max_length == 128  # the model's max_position_embeddings
+
+
+def test_long_texts_can_be_refused(model_dir: Path) -> None:
+    b = HFBackend(model_dir, max_length=48, truncation="error")
+    with pytest.raises(ValueError, match="passes max_length 48"):
+        b.zero_shot(["the small dog was near " * 40])
+    assert b.zero_shot(["a red cat?"]).shape == (1,)
+    with pytest.raises(ValueError, match="no room for the text"):
+        HFBackend(model_dir, max_length=12).zero_shot(["the small dog was near " * 40])
+    with pytest.raises(ValueError, match="unknown truncation"):
+        HFBackend(model_dir, truncation="left")

@@ -35,7 +35,7 @@ def build_agent(args: argparse.Namespace) -> Agent:
     from aar.agents.llm.queued_sandbox import QueuedSandbox
     from aar.agents.research_sandbox import open_agent_sandbox
     from aar.agents.tools import ToolSet
-    from aar.compute import ComputeQueue
+    from aar.compute import ComputeQueue, devices_from_env
     from aar.paths import tasks_dir
     from aar.sandbox.layout import DATA
     from aarlab.client import AarClient
@@ -59,7 +59,8 @@ def build_agent(args: argparse.Namespace) -> Agent:
     queue_root = os.environ.get("AAR_COMPUTE_ROOT") or str(run_dir / "queue")
     if slots > 0 or os.environ.get("AAR_COMPUTE_ROOT"):
         threads = int(os.environ["OMP_NUM_THREADS"]) if os.environ.get("OMP_NUM_THREADS") else None
-        sandbox = QueuedSandbox(sandbox, ComputeQueue(queue_root, max(1, slots), threads=threads), args.name)
+        queue = ComputeQueue(queue_root, max(1, slots), threads=threads, devices=devices_from_env())
+        sandbox = QueuedSandbox(sandbox, queue, args.name)
     audit = AuditLog(agent_dir / "audit.jsonl", args.name)
     toolset = ToolSet(sandbox, client, workspace, audit, task, env={"AAR_AGENT_TOKEN": token})
     return Agent(toolset, agent_dir, meta, _direction(args, client, args.name), base.inside(DATA))

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     from aar.agents.searcher.agent import SearcherAgent, SearcherConfig
     from aar.agents.searcher.directions import direction_by_name, directions_from
     from aar.agents.tools import ToolSet
-    from aar.compute import ComputeQueue
+    from aar.compute import ComputeQueue, devices_from_env
     from aar.paths import tasks_dir
     from aar.sandbox import Limits
     from aarlab.client import AarClient
@@ -86,8 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     from aar.agents.research_sandbox import open_agent_sandbox
     from aar.sandbox.layout import DATA
 
+    # no server socket inside: the searcher talks to the server from here; its commands only run ideas,
+    # and an idea's sandbox must look like an overseer re-run's (which has none)
     sandbox, _ = open_agent_sandbox(
-        args.sandbox, agent_dir, data_dir, socket=Path(uds) if uds else None,
+        args.sandbox, agent_dir, data_dir, socket=None,
         limits=Limits(wall_seconds=args.run_timeout + 60),
     )
     audit = AuditLog(agent_dir / "audit.jsonl", args.name)
@@ -96,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         run_dir / "queue",
         args.slots,
         threads=args.threads,
-        devices=args.devices.split(",") if args.devices else None,
+        devices=devices_from_env(args.devices),
     )
 
     remote, bundle = _remote_runs(args)  # before our handlers: joining Ray installs its own

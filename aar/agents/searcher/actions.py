@@ -21,8 +21,9 @@ class Actions:
         self.tools = tools
         self.workspace = Path(workspace)
 
-    def _call(self, name: str, args: dict[str, Any]) -> tuple[str, dict]:
-        res = self.tools.call(name, {k: v for k, v in args.items() if v is not None})
+    def _call(self, name: str, args: dict[str, Any], env: dict[str, str] | None = None) -> tuple[str, dict]:
+        args = {k: v for k, v in args.items() if v is not None}
+        res = self.tools.call(name, args, env=env) if env else self.tools.call(name, args)
         data = res.data if isinstance(getattr(res, "data", None), dict) else {}
         if not res.ok:
             raise ToolFailed(name, str(res.output), data)
@@ -33,13 +34,14 @@ class Actions:
 
     # -- sandboxed work ---------------------------------------------------------------------------
 
-    def bash(self, command: str, timeout: float | None = None) -> str:
-        out, _ = self._call("bash", {"command": command, "timeout": timeout})
+    def bash(self, command: str, timeout: float | None = None, env: dict[str, str] | None = None) -> str:
+        """`env`: extra environment for this command (a compute slot's), given to the sandbox."""
+        out, _ = self._call("bash", {"command": command, "timeout": timeout}, env)
         return out
 
-    def bash_run(self, command: str, timeout: float | None = None) -> dict:
+    def bash_run(self, command: str, timeout: float | None = None, env: dict[str, str] | None = None) -> dict:
         """Like `bash`, returning the run's record (returncode, seconds, cpu_seconds)."""
-        _, data = self._call("bash", {"command": command, "timeout": timeout})
+        _, data = self._call("bash", {"command": command, "timeout": timeout}, env)
         return data
 
     def read_text(self, path: Path) -> str:

@@ -206,9 +206,10 @@ class SearcherAgent:
         return "\n".join(lines) + "\n"
 
     def _run_cmd(self, folder: Path, out: Path, seed: int, slot: Slot) -> str:
-        """The idea runner under the slot's limits (threads; its GPU on GPU machines)."""
+        """The idea runner under the slot's limits (threads; its GPU on GPU machines: the slot's env also goes
+        to the sandbox, which binds that GPU and names it inside, so CUDA_VISIBLE_DEVICES is not repeated)."""
         q = shlex.quote
-        env = " ".join(f"{k}={q(v)}" for k, v in sorted(slot.env.items()))
+        env = " ".join(f"{k}={q(v)}" for k, v in sorted(slot.env.items()) if k != "CUDA_VISIBLE_DEVICES")
         return (
             f"mkdir -p {q(self.act.rel(out))} && {env} "
             f"{q(self.cfg.python)} -m aarlab.w2s.run_idea {q(self.act.rel(folder))} "
@@ -224,7 +225,9 @@ class SearcherAgent:
         t0 = time.time()  # `elapsed`: what the run cost this agent, waiting and shipping included
         if self.remote is None:
             with self.queue.slot(self.cfg.name, label) as slot:
-                res = self.act.bash_run(self._run_cmd(folder, out, seed, slot), timeout=self.cfg.run_timeout)
+                res = self.act.bash_run(
+                    self._run_cmd(folder, out, seed, slot), timeout=self.cfg.run_timeout, env=slot.env
+                )
             self._record({"label": label, "node": node_name(), "seconds": res.get("seconds"),
                           "elapsed": time.time() - t0,
                           "cpu_seconds": res.get("cpu_seconds"), "waited": slot.waited,

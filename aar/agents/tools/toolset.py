@@ -36,16 +36,18 @@ class ToolSet:
     def specs(self) -> list[ToolSpec]:
         return list(SPECS)
 
-    def call(self, name: str, args: dict | None, cancel: threading.Event | None = None) -> ToolResult:
+    def call(self, name: str, args: dict | None, cancel: threading.Event | None = None, *,
+             env: dict[str, str] | None = None) -> ToolResult:
         """Run one tool. Arguments are checked against its schema first (unknown ones refused). `cancel`
-        (set from another thread) kills a running `bash` command."""
+        (set from another thread) kills a running `bash` command. `env` (trusted callers only, e.g. the
+        searcher's compute slot): extra environment for `bash`."""
         args = dict(args or {})
         t0 = time.monotonic()
         try:
             if name not in BY_NAME:
                 raise ToolError(f"unknown tool {name!r}; tools: {', '.join(s.name for s in SPECS)}")
             check_arguments(BY_NAME[name], args)
-            result = self._dispatch(name, args, cancel)
+            result = self._dispatch(name, args, cancel, env)
         except ToolError as e:
             result = ToolResult(False, f"error: {e}")
         except Exception as e:  # noqa: BLE001 - every failure goes back to the agent and into the audit log
@@ -65,13 +67,14 @@ class ToolSet:
                 return {**args, "path": str(host)}
         return args
 
-    def _dispatch(self, name: str, args: dict, cancel: threading.Event | None = None) -> ToolResult:
+    def _dispatch(self, name: str, args: dict, cancel: threading.Event | None = None,
+                  env: dict[str, str] | None = None) -> ToolResult:
         ws, c = self.workspace, self.client
         if name in ("read_file", "write_file", "edit_file", "list_files"):
             args = self._host_args(args)
         match name:
             case "bash":
-                return self._bash(args, cancel)
+                return self._bash(args, cancel, env)
             case "read_file":
                 return file_tools.read_file(ws, args, self.read_roots)
             case "write_file":
@@ -97,13 +100,14 @@ class ToolSet:
                 return server_tools.download_snapshot(c, ws, args)
         raise ToolError(f"unknown tool {name!r}; tools: {', '.join(s.name for s in SPECS)}")
 
-    def _bash(self, args: dict, cancel: threading.Event | None = None) -> ToolResult:
+    def _bash(self, args: dict, cancel: threading.Event | None = None,
+              env: dict[str, str] | None = None) -> ToolResult:
         command = args.get("command")
         if not isinstance(command, str) or not command.strip():
             raise ToolError("command must be a non-empty string")
         timeout = float(args["timeout"]) if args.get("timeout") else None
         kwargs: dict[str, Any] = {} if cancel is None else {"cancel": cancel}
-        res = self.sandbox.run(command, timeout=timeout, env=self.env, **kwargs)
+        res = self.sandbox.run(command, timeout=timeout, env={**self.env, **(env or {})}, **kwargs)
         head = f"exit code {res.returncode} ({res.seconds:.1f}s)"
         if res.killed_reason:
             head += f"; killed: {res.killed_reason}"

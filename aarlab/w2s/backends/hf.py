@@ -12,6 +12,12 @@ environment variables `AAR_HF_DEVICE` and `AAR_HF_DTYPE` override them (the back
 model spec alone by `load_backend`), and `AAR_HF_LORA_RANK` sets the LoRA rank used when a
 `FinetuneConfig` leaves `lora_rank` unset (0 = full fine-tuning), so callers that do not know about
 LoRA still train adapters on a multi-billion-parameter model.
+
+Long texts: a prompt is at most `max_length` tokens (argument, else `AAR_HF_MAX_LENGTH`, else 1024; never
+more than the model's `max_position_embeddings`). A longer one keeps the whole question template and the
+beginning (the problem) and end (the final answer) of the text: the middle of the text is cut out and
+replaced by " [...] " (`truncation="middle"`); `truncation="error"` (or `AAR_HF_TRUNCATION=error`) raises
+instead. A template that alone passes `max_length` is an error either way.
 """
 
 from __future__ import annotations
@@ -68,13 +74,18 @@ def _looks_like_chat(spec: str, tok: object) -> bool:
     return bool(getattr(tok, "chat_template", None)) and any(k in name for k in ("chat", "instruct"))
 
 
+CUT = " [...] "
+TRUNCATIONS = ("middle", "error")
+
+
 class _Runner:
     """Tokenizes prompts and runs a model over them, reading the last position."""
 
     def __init__(self, model: torch.nn.Module, tok: object, fmt: PromptFormat, device: str,
-                 max_length: int, yes_id: int, no_id: int) -> None:
+                 max_length: int, yes_id: int, no_id: int, truncation: str = "middle") -> None:
         self.model, self.tok, self.fmt, self.device = model, tok, fmt, device
         self.max_length, self.yes_id, self.no_id = max_length, yes_id, no_id
+        self.truncation = truncation
         self.keep_last_only = True  # `logits_to_keep=1`: skip the vocab projection of earlier positions
 
     def prompt(self, text: str) -> str:
@@ -84,9 +95,45 @@ class _Runner:
         return self.tok.apply_chat_template([{"role": "user", "content": question}], tokenize=False,
                                             add_generation_prompt=True)
 
+    def _ids(self, texts: list[str]) -> list[list[int]]:
+        return self.tok([self.prompt(t) for t in texts], add_special_tokens=not self.fmt.chat)["input_ids"]
+
+    def fit(self, text: str) -> str:
+        """`text`, with its middle cut out until its prompt fits `max_length` tokens."""
+        for _ in range(16):  # each round cuts at least the overflow; re-tokenizing may leave a token or two
+            over = len(self._ids([text])[0]) - self.max_length
+            if over <= 0:
+                return text
+            if self.truncation == "error":
+                raise ValueError(f"a prompt of {over + self.max_length} tokens passes max_length "
+                                 f"{self.max_length} (truncation='error')")
+            ids = self.tok(text, add_special_tokens=False)["input_ids"]
+            keep = len(ids) - over - len(self.tok(CUT, add_special_tokens=False)["input_ids"]) - 1
+            if keep < 2:
+                raise ValueError(f"max_length {self.max_length} leaves no room for the text after the "
+                                 f"prompt template; raise max_length")
+            head, tail = keep - keep // 2, keep // 2
+            text = self._cut(text, ids, head, len(ids) - tail)
+        raise ValueError(f"could not fit a text into max_length {self.max_length}")
+
+    def _cut(self, text: str, ids: list[int], head: int, tail_from: int) -> str:
+        """The text of tokens [:head] + CUT + the text of tokens [tail_from:] (character offsets when the
+        tokenizer gives them, so the kept parts are the original characters)."""
+        try:
+            offsets = self.tok(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+        except (NotImplementedError, ValueError, TypeError):
+            offsets = None
+        if offsets and len(offsets) == len(ids):
+            return text[: offsets[head - 1][1]] + CUT + text[offsets[tail_from][0]:]
+        return self.tok.decode(ids[:head]) + CUT + self.tok.decode(ids[tail_from:])
+
     def encode(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        enc = self.tok([self.prompt(t) for t in texts], return_tensors="pt", padding=True, truncation=True,
-                       max_length=self.max_length, add_special_tokens=not self.fmt.chat)
+        texts = list(texts)
+        ids = self._ids(texts)
+        for i, row in enumerate(ids):
+            if len(row) > self.max_length:
+                ids[i] = self._ids([self.fit(texts[i])])[0]
+        enc = self.tok.pad({"input_ids": ids}, return_tensors="pt")
         return enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor, hidden: bool = False):
@@ -133,22 +180,28 @@ class HFBackend(ModelBackend):
     name = "hf"
 
     def __init__(self, spec: str | Path, *, device: str | None = None, dtype: str | torch.dtype | None = None,
-                 fmt: PromptFormat | None = None, batch_size: int = 16, max_length: int = 1024,
-                 gradient_checkpointing: bool | None = None, lora_rank: int | None = None) -> None:
+                 fmt: PromptFormat | None = None, batch_size: int = 16, max_length: int | None = None,
+                 gradient_checkpointing: bool | None = None, lora_rank: int | None = None,
+                 truncation: str | None = None) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         quiet_hf()
         self.spec = str(spec)
         self.device = device or default_device()
         self.dtype = resolve_dtype(dtype, self.device)
-        self.batch_size, self.max_length = batch_size, max_length
+        self.batch_size = batch_size
+        self.max_length = int(max_length or os.environ.get("AAR_HF_MAX_LENGTH") or 1024)
+        self.truncation = truncation or os.environ.get("AAR_HF_TRUNCATION") or "middle"
+        if self.truncation not in TRUNCATIONS:
+            raise ValueError(f"unknown truncation {self.truncation!r}; choose one of {TRUNCATIONS}")
+        if self.max_length < 8:
+            raise ValueError(f"max_length {self.max_length} is too small")
         env_rank = os.environ.get("AAR_HF_LORA_RANK")
         self.default_lora_rank = lora_rank if lora_rank is not None else (int(env_rank) if env_rank else None)
         self.gradient_checkpointing = (self.device.startswith("cuda") if gradient_checkpointing is None
                                        else gradient_checkpointing)
         self.tok = AutoTokenizer.from_pretrained(self.spec)
         self.tok.padding_side = "left"  # the last position is every row's last prompt token
-        self.tok.truncation_side = "left"  # keep the question at the end of long texts
         if self.tok.pad_token_id is None:
             if self.tok.eos_token is None:
                 raise ValueError(f"{self.spec}: tokenizer has neither a pad nor an eos token")
@@ -162,6 +215,9 @@ class HFBackend(ModelBackend):
             raise ValueError(f"label strings {yes!r} and {no!r} start with the same token")
         self.model = AutoModelForCausalLM.from_pretrained(self.spec, dtype=self.dtype).to(self.device).eval()
         self.model.requires_grad_(False)
+        positions = getattr(self.model.config, "max_position_embeddings", None)
+        if positions:  # the model cannot read more positions than it has
+            self.max_length = min(self.max_length, int(positions))
         self.runner = self._runner(self.model)
 
     def _first_token(self, label: str) -> int:
@@ -171,7 +227,8 @@ class HFBackend(ModelBackend):
         return int(ids[0])
 
     def _runner(self, model: torch.nn.Module) -> _Runner:
-        return _Runner(model, self.tok, self.fmt, self.device, self.max_length, self.yes_id, self.no_id)
+        return _Runner(model, self.tok, self.fmt, self.device, self.max_length, self.yes_id, self.no_id,
+                       self.truncation)
 
     # ---- frozen model --------------------------------------------------------------------------
     @torch.no_grad()
