@@ -54,6 +54,17 @@ def build(ns: argparse.Namespace) -> Overseer:
                          devices=devices_from_env())
     tasks_root = ns.tasks_dir.resolve()
     runner = Runner(queue=queue, sandbox=ns.sandbox, timeout=ns.timeout)
+    if os.environ.get("AAR_EXECUTOR") == "ray":  # re-runs as Ray tasks, placed by Ray's scheduler
+        from aar.cluster.experiment import RayRuns
+
+        runner.remote = RayRuns(
+            os.environ["AAR_RAY_ADDRESS"],
+            os.environ["AAR_RAY_RUN"],
+            sandbox=ns.sandbox,
+            threads=ns.threads or 1,
+            gpus=float(os.environ.get("AAR_RAY_GPUS", "0")),
+            timeout=ns.timeout,
+        )
     cfg = OverseerConfig(
         run_dir=run_dir,
         tasks_root=tasks_root,

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aar.compute import ComputeQueue
 from aar.sandbox.research import IDEA, OUT
@@ -34,6 +35,7 @@ class Runner:
     python: str = sys.executable
     on_run: Callable[[dict], None] | None = None  # told of every run (label, seconds, ...) for accounting
     view_cache: bool = True  # fill each view's /aar/cache with trusted features (agents' views have it too)
+    remote: Any = None  # an `aar.cluster.experiment.RayRuns`: every re-run is a Ray task on some node
 
     def run(
         self,
@@ -53,6 +55,8 @@ class Runner:
         from aar.sandbox.research import open_rerun_sandbox, rerun_dir, stage_rerun
         from aar.sandbox.view_cache import fill_view_cache
 
+        if self.remote is not None:
+            return self._run_remote(Path(idea_dir), Path(data_dir), seed, label, weak, models)
         # the folder is named by a keyed hash of the label: its path must not tell the idea what run it is
         workspace, view = stage_rerun(rerun_dir(Path(work).resolve(), label), Path(idea_dir), Path(data_dir),
                                       self.sandbox, weak=weak, models=models)
@@ -71,16 +75,44 @@ class Runner:
                 box.close()
                 raise
         with box:  # a hard-quota workspace is unmounted once its outputs are read
-            if self.on_run is not None:
-                self.on_run({"label": label, "returncode": res.returncode, "seconds": res.seconds,
-                             "threads": slot.threads, "timed_out": res.timed_out})
-            pred = workspace / OUT / "predictions.json"
-            if res.returncode != 0 or not pred.is_file():
-                tail = (res.stderr or res.stdout or "")[-800:]
-                why = " (timed out)" if res.timed_out else ""
-                raise RerunError(f"{label}: exit {res.returncode}{why}: {tail}")
-            out = json.loads(pred.read_text())
-            manifest = workspace / OUT / "manifest.json"
-            if manifest.is_file():
-                out["manifest"] = json.loads(manifest.read_text())
-            return out
+            from aar.cluster.node import node_name
+
+            self._told(label, res.returncode, res.seconds, slot.threads, res.timed_out, node=node_name(),
+                       cpu_seconds=res.cpu_seconds, waited=slot.waited,
+                       gpu_seconds=res.seconds if slot.device is not None else 0.0)
+            text = res.stderr or res.stdout or ""
+            return self._outputs(workspace, label, res.returncode, res.timed_out, text)
+
+    def _told(self, label: str, returncode: int, seconds: float, threads: int, timed_out: bool,
+              **extra: Any) -> None:
+        if self.on_run is not None:
+            self.on_run({"label": label, "returncode": returncode, "seconds": seconds, "threads": threads,
+                         "timed_out": timed_out, **extra})
+
+    def _run_remote(self, idea_dir: Path, data_dir: Path, seed: int, label: str,
+                    weak: dict[int, list[float]] | None, models: dict[str, str] | None) -> dict:
+        """The same run as a Ray task: the held-out public dir (and any replaced model) is published to the
+        run's store; the node stages the same view in a fresh sandbox and returns out/."""
+        import tempfile
+
+        bundle = self.remote.bundle(data_dir, models)
+        with tempfile.TemporaryDirectory(prefix="aar-rerun-") as tmp:
+            workspace = Path(tmp)
+            res = self.remote.run(idea_dir, bundle, seed, f"{self.owner}/{label}", out=workspace / OUT,
+                                  weak=weak, timeout=self.timeout)
+            self._told(label, res["returncode"], res["seconds"], res["threads"], res["timed_out"],
+                       node=res["node"], cpu_seconds=res["cpu_seconds"], waited=res["waited"],
+                       gpu_seconds=res["gpu_seconds"])
+            text = res["stderr"] or res["stdout"]
+            return self._outputs(workspace, label, res["returncode"], res["timed_out"], text)
+
+    def _outputs(self, workspace: Path, label: str, returncode: int, timed_out: bool, text: str) -> dict:
+        pred = workspace / OUT / "predictions.json"
+        if returncode != 0 or not pred.is_file():
+            why = " (timed out)" if timed_out else ""
+            raise RerunError(f"{label}: exit {returncode}{why}: {text[-800:]}")
+        out = json.loads(pred.read_text())
+        manifest = workspace / OUT / "manifest.json"
+        if manifest.is_file():
+            out["manifest"] = json.loads(manifest.read_text())
+        return out

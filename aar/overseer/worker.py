@@ -12,6 +12,7 @@ import json
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -87,12 +88,25 @@ class Overseer:
         self.state.save()
 
     def _account(self, run: dict) -> None:
+        """Totals (overall and per node) of the re-runs: wall seconds, CPU-seconds as measured (the
+        sandboxed process tree's user + system time), GPU-seconds held; every run also goes to runs.jsonl."""
         with self.state.lock:
             acc = self.state.data.setdefault("compute", {"runs": 0, "seconds": 0.0, "cpu_seconds": 0.0})
-            acc["runs"] += 1
-            acc["seconds"] += float(run["seconds"])
-            acc["cpu_seconds"] += float(run["seconds"]) * int(run.get("threads", 1))
+            node = str(run.get("node") or "?")
+            per = acc.setdefault("nodes", {}).setdefault(
+                node, {"runs": 0, "seconds": 0.0, "cpu_seconds": 0.0, "gpu_seconds": 0.0}
+            )
+            for a in (acc, per):
+                a["runs"] += 1
+                a["seconds"] += float(run["seconds"])
+                a["cpu_seconds"] += float(run.get("cpu_seconds") or 0.0)
+                if run.get("cpu_seconds") is None:
+                    a["unmeasured_runs"] = a.get("unmeasured_runs", 0) + 1
+            per["gpu_seconds"] += float(run.get("gpu_seconds") or 0.0)
             self.state.save()
+            self.home.mkdir(parents=True, exist_ok=True)
+            with open(self.home / "runs.jsonl", "a") as f:
+                f.write(json.dumps({"t": time.time(), "agent": "overseer", **run}) + "\n")
 
     # -- intake ---------------------------------------------------------------------------------
 

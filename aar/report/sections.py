@@ -480,6 +480,24 @@ def cost_md(data: dict) -> str:
     )
 
 
+def nodes_md(data: dict) -> str | None:
+    """Compute per node (runs on a cluster): measured CPU-seconds, not wall time x threads."""
+    nodes = (data.get("compute_nodes") or {}).get("nodes") or {}
+    if not nodes:
+        return None
+    rows = [
+        [text(name), text(", ".join(n.get("agents", [])) or "–"), str(n["agent_runs"]), str(n["overseer_runs"]),
+         fmt(n["seconds"], 1), fmt(n["cpu_seconds"], 1), fmt(n["gpu_seconds"], 1)]
+        for name, n in nodes.items()
+    ]
+    return "\n".join([
+        "## Compute per node", "",
+        "CPU-seconds are measured (user + system time of each run's sandboxed process tree), not wall time × "
+        "threads.", "",
+        table(["node", "agents", "agent runs", "overseer re-runs", "wall s", "CPU s", "GPU s"], rows),
+    ])
+
+
 def sections(data: dict) -> list[tuple[str, str]]:
     gtasks = generalization_tasks(data)
     out = [("summary", header(data))]
@@ -500,4 +518,7 @@ def sections(data: dict) -> list[tuple[str, str]]:
         ("flags", flags_md(data)),
         ("cost", cost_md(data)),
     ]
+    nodes = nodes_md(data)
+    if nodes:
+        out.append(("nodes", nodes))
     return out

@@ -99,6 +99,11 @@ class RunResult:
     seconds: float
     timed_out: bool
     killed_reason: str | None = None
+    # measured, not wall x threads: user + system CPU of the command's process tree (os.wait4 of the
+    # command; None where the work runs outside our children, e.g. in a docker container)
+    cpu_seconds: float | None = None
+    node: str | None = None  # the machine the command ran on (`aar.cluster.node.node_name`), when told
+    waited: float | None = None  # seconds it waited for compute (a queue slot or Ray resources), when told
 
     @property
     def ok(self) -> bool:

@@ -188,6 +188,9 @@ class BwrapSandbox(Sandbox):
                 pass_fds=tuple(fds),
                 final_usage=lambda w: settle(w, user),  # every process is dead: strip setuid bits
             )
+            measured = cg.cpu_seconds()  # the processes bwrap reaps in its namespace are not our children
+            if measured is not None:
+                res.cpu_seconds = measured
             if res.killed_reason is None and cg.oom_killed():
                 res.killed_reason = f"memory limit {lim.memory_mb} MB exceeded"
         finally:

@@ -140,7 +140,7 @@ class DockerSandbox(Sandbox):
         with tempfile.TemporaryDirectory(prefix="aar-docker-env-") as tmp:  # 0700
             env_file = write_env_file(Path(tmp) / "env", self.base_env(env))
             settle(self.spec.workspace, self.user)
-            return execute(
+            res = execute(
                 self.argv(command, env_file, name, env),
                 env=dict(os.environ),
                 wall=wall,
@@ -152,6 +152,8 @@ class DockerSandbox(Sandbox):
                 cancel=cancel,
                 final_usage=lambda w: settle(w, self.user),
             )
+        res.cpu_seconds = None  # the work ran in the container, not in our children: not measured here
+        return res
 
 
 def write_env_file(path: Path, env: dict[str, str]) -> Path:

@@ -56,7 +56,11 @@ class CommandCgroup:
         if (CGROUP_ROOT / "cgroup.controllers").exists():  # cgroup v2 (unified)
             self._make_v2(name, {"pids.max": str(limits.max_procs), "memory.max": mem})
             return
-        wanted = {"pids": {"pids.max": str(limits.max_procs)}, "memory": {"memory.limit_in_bytes": mem}}
+        wanted = {
+            "pids": {"pids.max": str(limits.max_procs)},
+            "memory": {"memory.limit_in_bytes": mem},
+            "cpuacct": {},  # measures the command's CPU time (`cpu_seconds`)
+        }
         for ctrl, files in wanted.items():
             base = _own_cgroup(ctrl)
             if base is not None:
@@ -92,6 +96,8 @@ class CommandCgroup:
             except OSError:
                 pass
         self.dirs = {"pids": d, "memory": d} if (d / "memory.max").exists() else {"pids": d}
+        if (d / "cpu.stat").exists():
+            self.dirs["cpuacct"] = d
 
     @property
     def limits_procs(self) -> bool:
@@ -122,6 +128,22 @@ class CommandCgroup:
                     except ProcessLookupError:
                         pass
                 time.sleep(0.001)
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time of every process that ran in the cgroup (None where not measured):
+        exact for a sandbox whose processes are reaped inside its own pid namespace."""
+        d = self.dirs.get("cpuacct")
+        if d is None:
+            return None
+        try:
+            if (d / "cpuacct.usage").exists():  # v1: nanoseconds
+                return int((d / "cpuacct.usage").read_text()) / 1e9
+            for line in (d / "cpu.stat").read_text().splitlines():  # v2: microseconds
+                if line.startswith("usage_usec "):
+                    return int(line.split()[1]) / 1e6
+        except (OSError, ValueError):
+            return None
+        return None
 
     def oom_killed(self) -> bool:
         d = self.dirs.get("memory")

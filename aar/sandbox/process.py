@@ -79,7 +79,8 @@ def execute(
     reason: str | None = None
     timed_out = False
     done = threading.Event()
-    threading.Thread(target=lambda: (proc.wait(), done.set()), daemon=True).start()
+    usage: list[float] = []
+    threading.Thread(target=_reap, args=(proc, usage, done), daemon=True).start()
     while not done.is_set():
         left = wall - (time.monotonic() - t0)
         if left <= 0:
@@ -93,14 +94,35 @@ def execute(
         if reason:
             _kill(proc, on_kill)
             break
-    proc.wait()
+    done.wait()  # the reaper thread is the only waiter (two waiters on one pid would lose its status)
     if on_kill is not None:
         on_kill()  # nothing may outlive the command (daemons, setsid'd children)
     if workspace is not None and disk_quota is not None:
         used = final_usage(workspace)
         if reason is None and used > disk_quota:
             reason = f"workspace disk quota {disk_quota // (1024 * 1024)} MB exceeded"
-    return RunResult(proc.returncode, out.text(), err.text(), time.monotonic() - t0, timed_out, reason)
+    return RunResult(
+        proc.returncode,
+        out.text(),
+        err.text(),
+        time.monotonic() - t0,
+        timed_out,
+        reason,
+        cpu_seconds=usage[0] if usage else None,
+    )
+
+
+def _reap(proc: subprocess.Popen, usage: list[float], done: threading.Event) -> None:
+    """Wait for the command with os.wait4: its exit status and the CPU time of its process tree (the
+    command and every descendant it, or the sandbox's init, waited for)."""
+    try:
+        _, status, ru = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        usage.append(ru.ru_utime + ru.ru_stime)
+    except ChildProcessError:  # reaped elsewhere (cannot happen while we are its only waiter)
+        proc.wait()
+    finally:
+        done.set()
 
 
 def _kill(proc: subprocess.Popen, on_kill: Callable[[], None] | None) -> None:

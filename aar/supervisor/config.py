@@ -10,6 +10,10 @@ sandbox = "bwrap"             # bwrap | docker | none
 compute_slots = 2             # default: cores // threads_per_job
 threads_per_job = 1
 verify_grace = 600            # after the agents finish, wait up to this long for the overseer to finish
+executor = "local"            # local (processes here) | ray (agents, idea runs, re-checks on a Ray cluster)
+
+[ray]                         # executor = "ray": omit `address` to start a one-machine cluster
+address = "10.0.0.5:6379"
 
 [server]                      # omit `url` to start `aar serve` in the run dir
 port = 0
@@ -106,6 +110,12 @@ class MlflowConfig(BaseModel):
     experiment: str = Field("aar", min_length=1)
     run_name: str | None = None  # the MLflow parent run's name (default: the run dir's name)
     interval: float = Field(10.0, gt=0)  # seconds between syncs while the run goes on
+class RayOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    address: str | None = None  # a running cluster (`ray start --head` prints it); None: start one here
+    sync_interval: float = Field(5.0, gt=0)  # seconds between pulls of each agent's folder to the head
+    gpus_per_run: float = Field(0.0, ge=0)  # GPUs held by each idea run / re-run
 
 
 class RunConfig(BaseModel):
@@ -130,6 +140,8 @@ class RunConfig(BaseModel):
     extra_processes: list[ExtraProcess] = Field(default_factory=list)
     verify_grace: float = Field(0.0, ge=0)  # seconds to let the overseer drain its queue after the agents
     mlflow: MlflowConfig | None = None
+    executor: Literal["local", "ray"] = "local"
+    ray: RayOptions = Field(default_factory=RayOptions)
 
     @field_validator("agents", mode="before")
     @classmethod

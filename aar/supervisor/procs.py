@@ -84,9 +84,30 @@ class ManagedProcess:
     def stop(self, reason: str = "stopped", grace: float = 10.0) -> None:
         stop_all([self], reason, grace)
 
+    def finish(self) -> None:
+        """SIGKILL the group if the leader still lives, reap it and record its exit status."""
+        if self.alive():
+            self.signal(signal.SIGKILL)
+            assert self.proc is not None
+            self.proc.wait()
+        elif self.proc is not None:
+            self.proc.poll()
+            # the leader is gone; sandboxed children in its group must not outlive it
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if (
+            self.proc is not None
+            and self.proc.returncode is not None
+            and (not self.exit_codes or self.exit_codes[-1] != self.proc.returncode)
+        ):
+            self.exit_codes.append(self.proc.returncode)
 
-def stop_all(procs: list[ManagedProcess], reason: str = "stopped", grace: float = 10.0) -> None:
-    """SIGTERM every live process group, wait up to `grace` seconds, then SIGKILL what is left."""
+
+def stop_all(procs: list, reason: str = "stopped", grace: float = 10.0) -> None:
+    """SIGTERM every live process (a `ManagedProcess` or any process handle of an executor: `state`,
+    `signal`, `alive`, `finish`), wait up to `grace` seconds, then SIGKILL what is left."""
     for p in procs:
         if p.state in ("running", "restarting", "pending"):
             p.state = reason
@@ -96,20 +117,4 @@ def stop_all(procs: list[ManagedProcess], reason: str = "stopped", grace: float 
         while p.alive() and time.time() < deadline:
             time.sleep(0.05)
     for p in procs:
-        if p.alive():
-            p.signal(signal.SIGKILL)
-            assert p.proc is not None
-            p.proc.wait()
-        elif p.proc is not None:
-            p.proc.poll()
-            # the leader is gone; sandboxed children in its group must not outlive it
-            try:
-                os.killpg(p.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if (
-            p.proc is not None
-            and p.proc.returncode is not None
-            and (not p.exit_codes or p.exit_codes[-1] != p.proc.returncode)
-        ):
-            p.exit_codes.append(p.proc.returncode)
+        p.finish()

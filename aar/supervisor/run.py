@@ -20,7 +20,7 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 
-from aar.compute import ComputeQueue
+from aar.cluster.executor import AgentProcess, Executor, make_executor
 from aar.supervisor import manifest, table
 from aar.supervisor.agents import agent_command, agent_env, direction_text, register_agent
 from aar.supervisor.config import AgentGroup, ExtraProcess, RunConfig
@@ -49,11 +49,12 @@ class Supervisor:
         self.live = self.console.is_terminal if live is None else live
         self.status_note = status_note  # one more line under the live table (e.g. a build under way)
         self.server: ServerHandle | None = None
-        self.agents: dict[str, ManagedProcess] = {}
+        self.agents: dict[str, AgentProcess] = {}
         self.groups: dict[str, AgentGroup] = {}
         self.directions = cfg.agent_directions()
         self.extras: dict[str, ManagedProcess] = {}
-        self.queue: ComputeQueue | None = None
+        self.executor: Executor | None = None
+        self.queue = None  # the local executor's compute queue
         self.deadline: float | None = None
         self.started_at: float | None = None
         self.stop_requested = threading.Event()
@@ -75,9 +76,8 @@ class Supervisor:
             (run_dir / "run.toml").write_text(dumps(cfg.model_dump(mode="json")))
         self.started_at = time.time()
         self.deadline = None if cfg.wall_time is None else self.started_at + cfg.wall_time
-        self.queue = ComputeQueue(
-            run_dir / "queue", cfg.slots(), threads=cfg.threads_per_job, devices=cfg.gpus
-        )
+        self.executor = make_executor(cfg)
+        self.queue = getattr(self.executor, "queue", None)
         doc = manifest.begin(run_dir, cfg)
         try:
             self.server = start_server(cfg)
@@ -85,6 +85,7 @@ class Supervisor:
             self._failed_start = True
             raise
         try:
+            self.executor.start(sorted({g.task or cfg.task for _, g in cfg.agent_specs()}))
             with self.admin() as admin:
                 for name, group in cfg.agent_specs():
                     token = register_agent(admin, run_dir, name, direction_text(cfg, self.directions[name]))
@@ -113,9 +114,12 @@ class Supervisor:
         assert self.server is not None, "start() first"
         return self.server.client()
 
-    def _agent_process(self, name: str, group: AgentGroup, token: str) -> ManagedProcess:
-        assert self.server is not None
-        url = None if self.server.uds else self.server.url
+    def _agent_process(self, name: str, group: AgentGroup, token: str) -> AgentProcess:
+        assert self.server is not None and self.executor is not None
+        remote = self.executor.kind != "local"
+        if remote and not self.server.url:
+            raise RuntimeError("executor \"ray\" needs the server on TCP (a server.url or server.host/port)")
+        url = self.server.url if remote or not self.server.uds else None
 
         def command() -> list[str]:
             return agent_command(
@@ -124,17 +128,16 @@ class Supervisor:
                 group,
                 self.directions[name],
                 server_url=url,
-                uds=self.server.uds if self.server else None,
+                uds=None if remote else (self.server.uds if self.server else None),
                 deadline=self.deadline,
             )
 
-        return ManagedProcess(
+        return self.executor.agent_process(
             name,
-            command(),
+            group.task or self.cfg.task,
+            command,
+            agent_env(self.cfg, token) | self.executor.worker_env(),
             self.run_dir / "agents" / name / "agent.log",
-            env=agent_env(self.cfg, token),
-            max_restarts=self.cfg.max_restarts,
-            command_fn=command,
         )
 
     def _fill(self, text: str) -> str:
@@ -156,6 +159,8 @@ class Supervisor:
         """Start an extra worker (e.g. the overseer) that lives and dies with the run."""
         assert self.server is not None, "start() first"
         env = {k: self._fill(v) for k, v in spec.env.items()}
+        if self.executor is not None:
+            env |= self.executor.worker_env()
         if spec.admin:
             env["AAR_ADMIN_TOKEN"] = self.server.admin_token
         if self.server.url:
@@ -218,7 +223,7 @@ class Supervisor:
 
     def rows(self) -> list[dict[str, Any]]:
         usage = self.usage()
-        counts = self.queue.counts() if self.queue else {}
+        counts = self.executor.counts() if self.executor else {}
         out = []
         for name, p in self.agents.items():
             u = usage.get(name, {})
@@ -228,6 +233,7 @@ class Supervisor:
                     "kind": self.groups[name].kind,
                     "direction": self.directions[name],
                     "state": p.state,
+                    "node": self.executor.node_of(p) if self.executor else None,
                     "restarts": p.restarts,
                     "last_action": table.last_action(self.run_dir / "agents" / name / "audit.jsonl"),
                     "evaluations": u.get("evaluations", 0),
@@ -242,8 +248,11 @@ class Supervisor:
         elapsed = time.time() - (self.started_at or time.time())
         left = "" if self.deadline is None else f", {max(0, self.deadline - time.time()):.0f}s left"
         extras = ", ".join(f"{n}: {p.state}" for n, p in self.extras.items())
-        running = sum(c.get("running", 0) for c in (self.queue.counts() if self.queue else {}).values())
-        footer = f"compute {running}/{self.cfg.slots()} slots busy" + (f"; {extras}" if extras else "")
+        footer = (self.executor.footer() if self.executor else "") + (f"; {extras}" if extras else "")
+        from aar.report.nodes import by_node
+
+        if costs := table.node_costs(by_node(self.run_dir)["nodes"]):
+            footer += f"\n{costs}"
         if self.status_note is not None and (note := self.status_note()):
             footer += f"\n{note}"
         return table.render(self.rows(), f"aar run {self.run_dir.name}: {elapsed:.0f}s{left}", footer)
@@ -319,6 +328,8 @@ class Supervisor:
         self._stopped = True
         status = self.status()
         stop_all([*self.agents.values(), *self.extras.values()], "stopped", self.cfg.stop_grace)
+        if self.executor is not None:
+            self.executor.shutdown()
         release_volumes(self.run_dir)  # hard-quota workspaces of processes that were killed
         if self.mlflow is not None:
             self.mlflow.stop(status)

@@ -56,6 +56,15 @@ def _ago(seconds: float) -> str:
     return f"{seconds / 3600:.1f}h ago"
 
 
+def node_costs(nodes: dict[str, dict[str, Any]]) -> str:
+    """One line: per node, experiments run and their measured CPU- (and GPU-) seconds."""
+    parts = []
+    for name, n in nodes.items():
+        gpu = f", {n['gpu_seconds']:.0f} GPU-s" if n.get("gpu_seconds") else ""
+        parts.append(f"{name}: {n['runs']} runs, {n['cpu_seconds']:.0f} CPU-s{gpu}")
+    return "per node: " + "; ".join(parts) if parts else ""
+
+
 def render(rows: list[dict[str, Any]], title: str, footer: str = "") -> Table:
     table = Table(title=title, caption=footer or None, expand=False)
     for col, just in [
@@ -63,6 +72,7 @@ def render(rows: list[dict[str, Any]], title: str, footer: str = "") -> Table:
         ("kind", "left"),
         ("direction", "left"),
         ("state", "left"),
+        ("node", "left"),
         ("last action", "left"),
         ("evals", "right"),
         ("best PGR", "right"),
@@ -83,6 +93,7 @@ def render(rows: list[dict[str, Any]], title: str, footer: str = "") -> Table:
             str(r.get("kind", "")),
             str(r.get("direction", "")),
             f"[{style}]{state}[/]" if style else state,
+            str(r.get("node") or "-"),
             str(r.get("last_action", "")),
             f"{r.get('evaluations', 0)}{budget}",
             best,

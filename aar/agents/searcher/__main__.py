@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         devices=devices_from_env(args.devices),
     )
 
+    remote, bundle = _remote_runs(args)  # before our handlers: joining Ray installs its own
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -124,8 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         extra_seeds=[int(s) for s in local_meta.get("seeds", [])],
         n_public=int(local_meta["n"]["test"]) // 2 if "n" in local_meta else None,
         n_test=int(local_meta["n"]["test"]) if "n" in local_meta else None,
+        experiments_log=agent_dir / "experiments.jsonl",
     )
-    agent = SearcherAgent(cfg, Actions(tools, workspace), queue, direction, stop=stop)
+    agent = SearcherAgent(
+        cfg, Actions(tools, workspace), queue, direction, stop=stop, remote=remote, bundle=bundle
+    )
     reason = agent.run()
     print(
         json.dumps(
@@ -139,6 +143,23 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     return 0
+
+
+def _remote_runs(args: argparse.Namespace) -> tuple[object | None, dict | None]:
+    """Under the Ray executor ($AAR_EXECUTOR=ray): idea runs become Ray tasks on the task's data bundle."""
+    if os.environ.get("AAR_EXECUTOR") != "ray":
+        return None, None
+    from aar.cluster.experiment import RayRuns
+
+    runs = RayRuns(
+        os.environ["AAR_RAY_ADDRESS"],
+        os.environ["AAR_RAY_RUN"],
+        sandbox=args.sandbox,
+        threads=args.threads or 1,
+        gpus=float(os.environ.get("AAR_RAY_GPUS", "0")),
+        timeout=args.run_timeout,
+    )
+    return runs, json.loads(os.environ["AAR_DATA_BUNDLE"])
 
 
 if __name__ == "__main__":

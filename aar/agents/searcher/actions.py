@@ -39,6 +39,11 @@ class Actions:
         out, _ = self._call("bash", {"command": command, "timeout": timeout}, env)
         return out
 
+    def bash_run(self, command: str, timeout: float | None = None, env: dict[str, str] | None = None) -> dict:
+        """Like `bash`, returning the run's record (returncode, seconds, cpu_seconds)."""
+        _, data = self._call("bash", {"command": command, "timeout": timeout}, env)
+        return data
+
     def read_text(self, path: Path) -> str:
         out, _ = self._call("read_file", {"path": self.rel(path)})
         return out

@@ -43,6 +43,7 @@ class SearcherConfig:
     extra_seeds: list[int] = field(default_factory=list)  # task seeds beyond `seeds`, for replications
     n_public: int | None = None  # test items in the public half (for paired tests)
     n_test: int | None = None
+    experiments_log: Path | None = None  # one JSON line per idea run: node, seconds, CPU-seconds measured
 
 
 @dataclass
@@ -65,8 +66,13 @@ class SearcherAgent:
         *,
         stop: threading.Event | None = None,
         log: Any = None,
+        remote: Any = None,
+        bundle: dict | None = None,
     ):
+        """`remote` (an `aar.cluster.experiment.RayRuns`) runs each idea as a Ray task on the data
+        `bundle` instead of in this agent's sandbox through the local `queue`."""
         self.cfg, self.act, self.queue = cfg, actions, queue
+        self.remote, self.bundle = remote, bundle
         self.ws = actions.workspace
         self.stop = stop or threading.Event()
         self.policy: Policy | TpePolicy
@@ -231,6 +237,39 @@ class SearcherAgent:
             f"--threads {slot.threads}"
         )
 
+    def _run(self, folder: Path, out: Path, seed: int, idea: str) -> None:
+        """One idea run: in this agent's sandbox through the compute queue, or as a Ray task."""
+        from aar.cluster.node import node_name
+
+        label = f"{idea}/seed{seed}"
+        t0 = time.time()  # `elapsed`: what the run cost this agent, waiting and shipping included
+        if self.remote is None:
+            with self.queue.slot(self.cfg.name, label) as slot:
+                res = self.act.bash_run(
+                    self._run_cmd(folder, out, seed, slot), timeout=self.cfg.run_timeout, env=slot.env
+                )
+            self._record({"label": label, "node": node_name(), "seconds": res.get("seconds"),
+                          "elapsed": time.time() - t0,
+                          "cpu_seconds": res.get("cpu_seconds"), "waited": slot.waited,
+                          "threads": slot.threads,
+                          "gpu_seconds": (res.get("seconds") or 0.0) if slot.device is not None else 0.0})
+            return
+        assert self.bundle is not None, "a remote run needs the task's data bundle"
+        res = self.remote.run(folder, self.bundle, seed, f"{self.cfg.name}/{label}", out=out,
+                              timeout=self.cfg.run_timeout)
+        keep = ("label", "node", "seconds", "cpu_seconds", "waited", "threads", "gpu_seconds", "returncode")
+        self._record({**{k: res.get(k) for k in keep}, "elapsed": time.time() - t0})
+        if res["returncode"] != 0 or res.get("killed_reason") or not (out / "predictions.json").is_file():
+            why = res.get("killed_reason") or ("timed out" if res.get("timed_out") else "")
+            raise ToolFailed("run_idea", f"exit code {res['returncode']} {why} on node {res['node']}\n"
+                                         f"--- stderr\n{res.get('stderr', '')}")
+
+    def _record(self, rec: dict) -> None:
+        if self.cfg.experiments_log is None:
+            return
+        with open(self.cfg.experiments_log, "a") as f:
+            f.write(json.dumps({"t": time.time(), "agent": self.cfg.name, **rec}) + "\n")
+
     def _parent_finding(self, p: Proposal) -> int | None:
         return p.parent.finding_id if p.parent is not None else None
 
@@ -257,9 +296,7 @@ class SearcherAgent:
         for seed in p.seeds or self.cfg.seeds:
             out = self.ws / "out" / idea / f"seed{seed}"
             try:
-                with self.queue.slot(self.cfg.name, f"{idea}/seed{seed}") as slot:
-                    self.act.bash(self._run_cmd(folder, out, seed, slot), timeout=self.cfg.run_timeout,
-                                  env=slot.env)
+                self._run(folder, out, seed, idea)
                 ev = self.act.evaluate(out / "predictions.json", idea)
             except ToolFailed as e:
                 return self._failed(p, idea, folder, e)

@@ -121,5 +121,6 @@ class ToolSet:
             "timed_out": res.timed_out,
             "killed_reason": res.killed_reason,
             "seconds": round(res.seconds, 3),
+            "cpu_seconds": None if res.cpu_seconds is None else round(res.cpu_seconds, 3),
         }
         return ToolResult(res.returncode == 0 and res.killed_reason is None, out, data)
