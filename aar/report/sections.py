@@ -486,8 +486,8 @@ def nodes_md(data: dict) -> str | None:
     if not nodes:
         return None
     rows = [
-        [text(name), text(", ".join(n.get("agents", [])) or "–"), str(n["agent_runs"]), str(n["overseer_runs"]),
-         fmt(n["seconds"], 1), fmt(n["cpu_seconds"], 1), fmt(n["gpu_seconds"], 1)]
+        [text(name), text(", ".join(n.get("agents", [])) or "–"), str(n["agent_runs"]),
+         str(n["overseer_runs"]), fmt(n["seconds"], 1), fmt(n["cpu_seconds"], 1), fmt(n["gpu_seconds"], 1)]
         for name, n in nodes.items()
     ]
     return "\n".join([
