@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from aar.report.cli import overseer_idle
+from aar.overseer.state import overseer_idle
 from aar.supervisor.config import RunConfig
 from aar.supervisor.run import Supervisor
 from aar.supervisor.tomlw import dumps
