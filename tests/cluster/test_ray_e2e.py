@@ -66,6 +66,7 @@ def cluster(tiny_tasks: Path, tmp_path: Path):  # noqa: ANN201
         c.shutdown()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)  # 390 s measured on a shared 2-core machine at load ~7
 def test_team_and_overseer_on_two_ray_nodes(cluster, tiny_tasks: Path, tmp_path: Path) -> None:  # noqa: ANN001
     c, n2_cache = cluster

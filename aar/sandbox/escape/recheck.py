@@ -22,8 +22,10 @@ reported as a difference.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import zlib
 from pathlib import Path
 
 from aar.sandbox import Sandbox
@@ -66,6 +68,11 @@ def entry(p, content):
             e["sha256"] = "error: " + err.strerror
     return e
 out["tree"] = {}
+# the Python install and the library (read-only binds at their host paths, the same in every sandbox of a
+# run) are listed but not walked: a checkout under /tmp would otherwise fill the listing with site-packages
+import aarlab
+skip = {os.path.realpath(p) for p in [sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path,
+                                      os.path.dirname(aarlab.__file__)] if p}
 roots = (("/aar", 9, True), ("/workspace", 9, True), ("/tmp", 9, True), ("/dev", 3, False), ("/etc", 3, True),
          ("/", 1, False))
 for root, depth, content in roots:
@@ -82,8 +89,10 @@ for root, depth, content in roots:
                 out["tree"][p] = entry(p, content)
             except OSError as err:
                 out["tree"][p] = "error: " + err.strerror
-        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(dirpath, d))]
-print(json.dumps(out, sort_keys=True))
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(dirpath, d))
+                   and os.path.realpath(os.path.join(dirpath, d)) not in skip]
+import base64, zlib  # compressed: the listing can pass the sandbox's output limit as plain JSON
+print(base64.b64encode(zlib.compress(json.dumps(out, sort_keys=True).encode(), 9)).decode())
 """
 
 DATA = "/aar/data"
@@ -95,8 +104,8 @@ def run_probe(box: Sandbox, env: dict[str, str]) -> dict:
     """The probe as an idea file: `python /workspace/idea/probe.py` (the caller copies it there)."""
     res = box.run(f"python {box.inside('/workspace')}/idea/probe.py", env=env)
     try:
-        return json.loads(res.stdout)
-    except ValueError:
+        return json.loads(zlib.decompress(base64.b64decode(res.stdout.strip(), validate=True)))
+    except (ValueError, zlib.error):
         return {"probe_failed": f"exit {res.returncode}: {res.stderr.strip()[-300:]}"}
 
 
