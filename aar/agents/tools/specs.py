@@ -87,6 +87,10 @@ SPECS: list[ToolSpec] = [
                     "description": "Which limit killed the command (or `cancelled`), else null.",
                 },
                 "seconds": {"type": "number", "description": "Wall-clock seconds the command ran."},
+                "cpu_seconds": {
+                    "type": ["number", "null"],
+                    "description": "Measured CPU-seconds of the command's process tree (null: unknown).",
+                },
             },
             ["returncode", "timed_out", "killed_reason", "seconds"],
         ),
