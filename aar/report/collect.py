@@ -9,20 +9,10 @@ from aar import methods
 from aar.report.assemble import build_report
 from aar.report.records import to_seconds
 from aar.report.subsets import collect_subsets
+from aar.supervisor.export import pages as _pages
 from aarlab.client import AarClient, AarClientError
 
 NOT_A_METHOD = {"strong_ceiling"}  # ceilings are shown but never "the best baseline"
-
-
-def _pages(fetch, key: str, limit: int) -> list[dict]:  # noqa: ANN001 - a bound client method
-    out: list[dict] = []
-    since = 0
-    while True:
-        page = fetch(since=since, limit=limit)
-        out += page
-        if len(page) < limit:
-            return out
-        since = int(page[-1][key])
 
 
 MAX_SNAPSHOTS = 500  # claims whose methods are read (the server's order: the best first)
