@@ -2,6 +2,10 @@
 overhead each experiment pays on top of its run in the sandbox.
 
     python benchmarks/ray_vs_local.py [--agents 2] [--ideas 3] [--seeds 0] [--nodes 1|2] [--cache DIR]
+    python benchmarks/ray_vs_local.py --minutes 10 [--agents 4]     # the same team for 10 minutes each
+
+With --minutes the agents have no idea limit: each executor's team runs until its wall time stops it,
+so results per minute compare what each executor gets done in the same time.
 
 Both runs use the tiny tasks (built once into --cache, default a fresh temporary folder), the bwrap
 sandbox, one thread per experiment and as many compute slots (local) or CPUs (Ray) as the machine has
@@ -30,7 +34,8 @@ def load() -> str:
 
 
 def team(
-    run_dir: Path, tasks: Path, executor: str, agents: int, ideas: int, seeds: list[int], address: str | None
+    run_dir: Path, tasks: Path, executor: str, agents: int, ideas: int, seeds: list[int], address: str | None,
+    minutes: float | None = None,
 ) -> dict:
     from aar.supervisor.config import RunConfig
 
@@ -44,12 +49,19 @@ def team(
             "sandbox": "bwrap",
             "compute_slots": cores,
             "threads_per_job": 1,
-            "wall_time": 1800,
+            "wall_time": 1800 if minutes is None else round(minutes * 60),
             "stop_grace": 5,
             "max_restarts": 0,
             "executor": executor,
             "ray": {"address": address},
-            "agents": {"count": agents, "searcher": {"max_ideas": ideas, "seeds": seeds, "modes": ["probe"]}},
+            "agents": {
+                "count": agents,
+                "searcher": {
+                    "max_ideas": ideas if minutes is None else None,
+                    "seeds": seeds,
+                    "modes": ["probe"],
+                },
+            },
         }
     )
 
@@ -62,7 +74,8 @@ def measure(cfg, label: str) -> dict:  # noqa: ANN001
     try:
         sup.start()
         t_started = time.time()
-        assert sup.wait(timeout=1800), "the team did not finish within 30 min"
+        limit = (cfg.wall_time or 1800) + 300
+        assert sup.wait(timeout=limit), f"the team did not finish within {limit} s"
         wall = time.time() - t0
         with sup.admin() as admin:
             results = [f for f in admin.findings(limit=1000) if f["type"] == "result"]
@@ -100,6 +113,7 @@ def main() -> None:
     ap.add_argument("--ideas", type=int, default=3)
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--nodes", type=int, default=1, choices=[1, 2])
+    ap.add_argument("--minutes", type=float, default=None, help="run each team this long (no idea limit)")
     ap.add_argument(
         "--cache", type=Path, default=None, help="an AAR_CACHE holding (or to hold) the tiny tasks"
     )
@@ -116,7 +130,8 @@ def main() -> None:
         flush=True,
     )
     seeds = [int(s) for s in args.seeds.split(",")]
-    figures = [measure(team(work / "local", tasks, "local", args.agents, args.ideas, seeds, None), "local")]
+    local = team(work / "local", tasks, "local", args.agents, args.ideas, seeds, None, args.minutes)
+    figures = [measure(local, "local")]
     cluster = None
     address = None
     if args.nodes == 2:
@@ -131,7 +146,7 @@ def main() -> None:
         cluster.wait_for_nodes()
         address = cluster.address
     try:
-        cfg = team(work / "ray", tasks, "ray", args.agents, args.ideas, seeds, address)
+        cfg = team(work / "ray", tasks, "ray", args.agents, args.ideas, seeds, address, args.minutes)
         figures.append(measure(cfg, f"ray ({args.nodes} node{'s' if args.nodes > 1 else ''})"))
     finally:
         if cluster is not None:

@@ -1,11 +1,13 @@
 """The build of the zoo and tasks: one pipeline per task, each stage in a worker process, tasks in parallel.
 
 Per task: its missing zoo models (`python -m aar.tasks.zoo.worker`, fixed numerics), then its files,
-weak artifacts and baselines (`python -m aar.tasks.prepare_worker`). At most `jobs` tasks run at once
-(default: cores // ZOO_THREADS), in the order given, so the first task (a demo's main task) gets the
-machine first. What a task has already got is not built again; a per-task file lock keeps two builds
-from writing the same task. Progress: `Build.status()` (what `aar.tasks.progress` shows) and, for
-other processes, `<tasks root>/.building/<pid>.json` (read by `aar.tasks.readiness.pending_tasks`).
+weak artifacts and baselines (`python -m aar.tasks.prepare_worker`), then its blank model (a zoo
+worker again: only the overseer's knowledge-removed ablation needs it, so the team does not wait for it).
+At most `jobs` tasks run at once (default: cores // ZOO_THREADS), in the order given, so the first task
+(a demo's main task) gets the machine first. What a task has already got is not built again; a per-task
+file lock keeps two builds from writing the same task. Progress: `Build.status()` (what
+`aar.tasks.progress` shows) and, for other processes, `<tasks root>/.building/<pid>.json` (read by
+`aar.tasks.readiness.pending_tasks`).
 
     build = Build("full", ("math", "code", "world"), missing_only=True)
     build.start(); build.wait_ready("math"); ...; build.wait()      # or build.run() for all of it
@@ -68,6 +70,7 @@ class Build:
     def __init__(self, size: str, tasks: tuple[str, ...], modes: tuple[str, ...] = MODES, *,
                  zoo_only: bool = False, force_zoo: bool = False, missing_only: bool = False,
                  jobs: int | None = None) -> None:
+        from aar.tasks.zoo.blank import ROLE as BLANK
         from aar.tasks.zoo.build import missing_roles
 
         self.size, self.tasks, self.modes = size, tasks, modes
@@ -76,16 +79,21 @@ class Build:
         self.root = tasks_dir(size)
         self.stages: list[Stage] = []
         self.retrain: dict[str, bool] = {}
+        self.roles: dict[str, list[str]] = {}
         for task in tasks:
             roles = missing_roles(task, size, force_zoo)
             self.retrain[task] = bool(roles)
-            if roles:
+            self.roles[task] = roles
+            models = [r for r in roles if r != BLANK]
+            if models:
                 self.stages.append(Stage(task, "corpus", "zoo"))
-            for role in roles:
-                cost = _model_cost(size, task, role)
-                self.stages.append(Stage(task, f"{role} model", "zoo", cost=cost))
+            for role in models:
+                self.stages.append(Stage(task, f"{role} model", "zoo", cost=_model_cost(size, task, role)))
             if not zoo_only:
                 self.stages += self._prepare_plan(task)
+            if BLANK in roles:  # only the overseer's ablation needs it: after what the team needs
+                cost = _model_cost(size, task, "strong")
+                self.stages.append(Stage(task, f"{BLANK} model", "zoo", cost=cost))
         self.task_state = {t: "queued" for t in tasks}
         self.errors: dict[str, str] = {}
         self.started_at: float | None = None
@@ -139,10 +147,9 @@ class Build:
                 raise BuildError("stopped")
             with self._task_lock(task):
                 self._set_task(task, "running")
-                if any(s.worker == "zoo" for s in stages):
-                    self._worker(task, "zoo", [sys.executable, "-m", "aar.tasks.zoo.worker", "--size",
-                                               self.size, "--task", task] + (["--force"] * self.force_zoo),
-                                 pinned_env())
+                models = [r for r in self.roles[task] if r != "blank"]
+                if models:
+                    self._zoo_worker(task, models)
                 prep = [s for s in stages if s.worker == "prepare"]
                 if prep:
                     cmd = [sys.executable, "-m", "aar.tasks.prepare_worker", "--size", self.size, "--task",
@@ -150,6 +157,8 @@ class Build:
                     if self.missing_only and not self.retrain[task]:
                         cmd.append("--missing-only")
                     self._worker(task, "prepare", cmd, thread_env())
+                if "blank" in self.roles[task]:
+                    self._zoo_worker(task, ["blank"])
             if not self.zoo_only and not task_ready(self.root, task, self.modes):
                 raise BuildError(f"{task}: the build ended without a ready task")
             self._set_task(task, "done")
@@ -180,6 +189,11 @@ class Build:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _zoo_worker(self, task: str, roles: list[str]) -> None:
+        cmd = [sys.executable, "-m", "aar.tasks.zoo.worker", "--size", self.size, "--task", task,
+               "--roles", ",".join(roles)]
+        self._worker(task, "zoo", cmd, pinned_env())
 
     def _worker(self, task: str, worker: str, cmd: list[str], env: dict[str, str]) -> None:
         log_path = self.log_dir / f"build-{self.size}-{task}.log"

@@ -74,9 +74,11 @@ def train_task_models(size: str, task: str, roles: Iterable[str], emit: Emit | N
         return
     spec = size_spec(size)
     tok = make_tokenizer()
-    emit(stage="corpus", steps=0)
-    seqs = encode_corpus(corpus(task, size), tok)
-    emit(done="corpus")
+    seqs = None
+    if any(r != "blank" for r in roles):  # the blank model builds its own corpus
+        emit(stage="corpus", steps=0)
+        seqs = encode_corpus(corpus(task, size), tok)
+        emit(done="corpus")
     for role in roles:
         if role == "blank":
             from aar.tasks.zoo.blank import build_blank
@@ -98,6 +100,7 @@ def train_task_models(size: str, task: str, roles: Iterable[str], emit: Emit | N
                 _last[0] = now
                 emit(step=step + 1, loss=round(loss, 4))
 
+        assert seqs is not None
         model, loss = pretrain(mspec, seqs, tok, seed, on_step=on_step)
         out = model_dir(task, role, size)
         out.mkdir(parents=True, exist_ok=True)

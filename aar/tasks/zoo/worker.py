@@ -1,4 +1,5 @@
-"""`python -m aar.tasks.zoo.worker --size S --task T [--force]`: pretrain one task's missing zoo models.
+"""`python -m aar.tasks.zoo.worker --size S --task T [--force] [--roles weak,strong]`: pretrain one task's
+missing zoo models (or just the roles named: the scheduler builds the blank model after the task's files).
 
 Runs with the fixed numerics of `aar.tasks.numerics` (it re-executes itself with them when started
 without), and reports progress as `aar.tasks.events` lines on stdout.
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", required=True)
     p.add_argument("--task", required=True)
     p.add_argument("--force", action="store_true")
+    p.add_argument("--roles", default=None, help="comma-separated roles to train (default: the missing ones)")
     ns = p.parse_args(argv)
 
     import torch
@@ -31,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(ZOO_THREADS)
     try:
-        train_task_models(ns.size, ns.task, missing_roles(ns.task, ns.size, ns.force), emit)
+        roles = ns.roles.split(",") if ns.roles else missing_roles(ns.task, ns.size, ns.force)
+        train_task_models(ns.size, ns.task, roles, emit)
     except Exception as e:  # noqa: BLE001 - reported to the scheduler, then the traceback for the log
         emit(error=f"{type(e).__name__}: {e}")
         raise
