@@ -192,6 +192,7 @@ def demo_cmd(
             console.print(f"building what the {size} testbed lacks (once; cached under the aar cache); "
                           f"the team starts when {task} is ready")
         build.wait_ready(task, display=to_build)
+        build.background()  # the held-out tasks take the CPU the team leaves
         console.print(f"{task} ready after {time.time() - t0:.0f}s; starting the team "
                       f"({'held-out tasks: ' + summary(build) if not build.done() else 'everything built'})")
         console.print(f"run dir: {run_dir}")

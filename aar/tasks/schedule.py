@@ -103,6 +103,7 @@ class Build:
         self._procs: set[subprocess.Popen] = set()
         self._pool: ThreadPoolExecutor | None = None
         self._done = threading.Event()
+        self._nice = 0  # added to the workers' CPU priority (`background`)
         self._status_path = self.root / BUILDING / f"{os.getpid()}.json"
         self._status_at = 0.0
         self.log_dir = cache_dir() / "logs"
@@ -204,6 +205,8 @@ class Build:
                                     env={**os.environ, **env}, text=True, start_new_session=True)
             with self._lock:
                 self._procs.add(proc)
+                if self._nice:  # before torch has loaded: the threads it starts inherit the main thread's
+                    _renice(proc.pid, self._nice)
             error = None
             try:
                 assert proc.stdout is not None
@@ -319,6 +322,25 @@ class Build:
         self.start()
         self.wait(display=not quiet)
 
+    def background(self, nice: int = 10) -> None:
+        """Lower the CPU priority of the rest of the build (running workers and later ones) by `nice`: once
+        the main task is ready, the team's experiments come first and the build takes the idle time."""
+        with self._lock:
+            self._nice = nice
+            for p in self._procs:
+                _renice(p.pid, nice)
+
+    def worker_niceness(self) -> list[int]:
+        """The CPU niceness of each running worker process (its main thread)."""
+        with self._lock:
+            out = []
+            for p in self._procs:
+                try:
+                    out.append(os.getpriority(os.PRIO_PROCESS, p.pid))
+                except OSError:
+                    continue
+            return out
+
     def stop(self, grace: float = 5.0) -> None:
         """Stop every worker (SIGTERM, then SIGKILL after `grace` s); what finished stays cached."""
         self._stop.set()
@@ -347,3 +369,17 @@ def _killpg(p: subprocess.Popen, sig: int) -> None:
         os.killpg(p.pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _renice(pid: int, nice: int) -> None:
+    """Set the niceness of every thread of `pid` (Linux niceness is per thread; torch's threads exist
+    already) to at least `nice`; a process that has ended is skipped."""
+    try:
+        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        tids = [pid]
+    for tid in tids:
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, max(nice, os.getpriority(os.PRIO_PROCESS, tid)))
+        except OSError:
+            continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import time
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,13 @@ def test_same_weights_one_task_at_a_time_and_main_task_ready_first(
         build.wait_ready("math", display=False)
         assert task_ready(root, "math") and not task_ready(root, "code")
         assert {"code", "world"} <= set(pending_tasks(root))  # (math too, while its finetune ceiling runs)
+        build.background(1)  # what a demo does (with 10) once its team starts: the rest of the build yields
+        seen: list[int] = []
+        while not build.done():
+            seen += build.worker_niceness()
+            time.sleep(0.05)
         build.wait()
+        assert seen and min(seen) >= 1
     finally:
         build.stop()
     # the blank model (only the overseer's ablation needs it) is pretrained after the task's files and
