@@ -86,27 +86,42 @@ RUNNING = "running.json"
 
 
 class RunningLog:
-    """RUN_DIR/agents/<name>/running.json: the agent's experiments waiting for compute or running now
-    (label -> {label, state, node, since}), so the dashboard can show them under any executor (under Ray
-    it reaches the head with the agent's folder). Rewritten whole (write then rename) at each change."""
+    """RUN_DIR/agents/<name>/running.json: the agent's experiments waiting for compute (`queued`),
+    handed to Ray (`submitted`) or `running` now, as [{label, state, node, since}], so the dashboard can
+    show them under any executor (under Ray it reaches the head with the agent's folder). Rewritten whole
+    (write, then rename) at each change; cleared when the agent starts."""
 
     def __init__(self, agent_dir: Path):
+        import itertools
         import threading
 
         self.path = Path(agent_dir) / RUNNING
-        self.now: dict[str, dict[str, Any]] = {}
+        self.now: dict[int, dict[str, Any]] = {}
+        self._ids = itertools.count()
         self._lock = threading.Lock()
         self._write()  # a (re)started agent has nothing running yet: clear what a killed one left
 
-    def set(self, label: str, state: str, node: str | None, since: float) -> None:
-        with self._lock:
-            self.now[label] = {"label": label, "state": state, "node": node, "since": since}
-            self._write()
+    def start(self, label: str, state: str, node: str | None = None) -> int:
+        import time
 
-    def done(self, label: str) -> None:
         with self._lock:
-            self.now.pop(label, None)
+            key = next(self._ids)
+            self.now[key] = {"label": label, "state": state, "node": node, "since": time.time()}
             self._write()
+        return key
+
+    def update(self, key: int, state: str, node: str | None) -> None:
+        import time
+
+        with self._lock:
+            if key in self.now:
+                self.now[key].update(state=state, node=node, since=time.time())
+                self._write()
+
+    def done(self, key: int) -> None:
+        with self._lock:
+            if self.now.pop(key, None) is not None:
+                self._write()
 
     def _write(self) -> None:
         tmp = self.path.with_name(f".{RUNNING}.tmp")

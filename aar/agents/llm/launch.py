@@ -1,5 +1,6 @@
 """Build what the loop needs from a run directory: client, sandbox (experiments through the compute
-queue), audit log and ToolSet (per docs/contracts.md), the task's public meta and the agent's direction."""
+queue, or through Ray's scheduler on this node under the Ray executor), audit log and ToolSet (per
+docs/contracts.md), the task's public meta and the agent's direction."""
 
 from __future__ import annotations
 
@@ -57,10 +58,21 @@ def build_agent(args: argparse.Namespace) -> Agent:
     sandbox: Any = base
     slots = int(os.environ.get("AAR_COMPUTE_SLOTS", "0") or 0)
     queue_root = os.environ.get("AAR_COMPUTE_ROOT") or str(run_dir / "queue")
-    if slots > 0 or os.environ.get("AAR_COMPUTE_ROOT"):
-        threads = int(os.environ["OMP_NUM_THREADS"]) if os.environ.get("OMP_NUM_THREADS") else None
+    threads = int(os.environ["OMP_NUM_THREADS"]) if os.environ.get("OMP_NUM_THREADS") else None
+    log = agent_dir / "experiments.jsonl"
+    if os.environ.get("AAR_EXECUTOR") == "ray":  # experiments hold CPUs (and GPUs) of this node from Ray
+        from aar.cluster.slots import RaySlots
+
+        ray_slots = RaySlots(
+            os.environ["AAR_RAY_ADDRESS"],
+            threads=threads or 1,
+            gpus=float(os.environ.get("AAR_RAY_GPUS", "0") or 0),
+            node_id=os.environ.get("AAR_RAY_NODE_ID"),
+        )
+        sandbox = QueuedSandbox(sandbox, ray_slots, args.name, log=log)
+    elif slots > 0 or os.environ.get("AAR_COMPUTE_ROOT"):
         queue = ComputeQueue(queue_root, max(1, slots), threads=threads, devices=devices_from_env())
-        sandbox = QueuedSandbox(sandbox, queue, args.name)
+        sandbox = QueuedSandbox(sandbox, queue, args.name, log=log)
     audit = AuditLog(agent_dir / "audit.jsonl", args.name)
     toolset = ToolSet(sandbox, client, workspace, audit, task, env={"AAR_AGENT_TOKEN": token})
     return Agent(toolset, agent_dir, meta, _direction(args, client, args.name), base.inside(DATA))

@@ -144,7 +144,7 @@ def experiments(run_dir: Path) -> list[dict]:
         if (r.get("owner"), r.get("label")) in seen:
             continue
         since = as_epoch(r.get("since"))
-        state = "running" if r.get("state") == "running" else "queued"
+        state = r.get("state") if r.get("state") in ("running", "submitted") else "queued"
         out.append(
             {
                 "owner": r["owner"],
