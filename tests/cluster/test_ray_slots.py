@@ -157,3 +157,23 @@ def test_experiments_hold_ray_cpus_on_the_agents_node(two_nodes: str, tmp_path: 
     t4.join(30)
     assert out["res"].killed_reason == "cancelled"
     assert _steady(4.0)
+
+
+def test_llm_agent_under_the_ray_executor_waits_on_ray(two_nodes: str, tmp_path: Path) -> None:
+    """The LLM agent's launcher picks its slot provider from the env its host actor gives it."""
+    import ray
+
+    from aar.agents.llm.launch import slot_provider
+    from aar.cluster.slots import RaySlots
+    from aar.compute import ComputeQueue
+
+    address = ray.get_runtime_context().gcs_address
+    env = {"AAR_EXECUTOR": "ray", "AAR_RAY_ADDRESS": address, "AAR_RAY_NODE_ID": two_nodes,
+           "OMP_NUM_THREADS": "2", "AAR_COMPUTE_ROOT": str(tmp_path / "queue"), "AAR_COMPUTE_SLOTS": "1"}
+    slots = slot_provider(tmp_path, env)
+    assert isinstance(slots, RaySlots) and slots.node_id == two_nodes and slots.threads == 2
+    with slots.slot("alice", "x") as s:
+        assert s.node == "n2" and s.env["AAR_THREADS"] == "2"
+    local = slot_provider(tmp_path, {k: v for k, v in env.items() if k != "AAR_EXECUTOR"})
+    assert isinstance(local, ComputeQueue) and local.threads == 2
+    assert slot_provider(tmp_path, {}) is None
