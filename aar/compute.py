@@ -107,6 +107,12 @@ class Slot:
     index: int = 0  # which of the `slots` slots (0-based): the GPU it owns on GPU machines
     device: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    node: str | None = None  # where the slot's compute is, when a provider other than this host's says
+    gpus: float = 0.0  # GPUs held (GPU-seconds = wall seconds x gpus)
+
+
+class SlotCancelled(Exception):
+    """The caller gave up (its `cancel` event was set) while the job waited for a slot."""
 
 
 class ComputeQueue:
@@ -206,8 +212,11 @@ class ComputeQueue:
             raise
 
     @contextmanager
-    def slot(self, owner: str, label: str = "", timeout: float | None = None) -> Iterator[Slot]:
-        """Block until a slot is granted to this (owner, label) job; release it on exit."""
+    def slot(
+        self, owner: str, label: str = "", timeout: float | None = None, cancel: threading.Event | None = None
+    ) -> Iterator[Slot]:
+        """Block until a slot is granted to this (owner, label) job; release it on exit. Setting `cancel`
+        while it waits gives up the ticket (`SlotCancelled`)."""
         if os.getpid() != self._pid:  # forked: tickets must carry the new process's identity
             self._pid, self._pid_start = os.getpid(), _proc_start(os.getpid())
         t0 = time.time()
@@ -223,6 +232,8 @@ class ComputeQueue:
                 while (index := self._try_grant(db, ticket)) is None:
                     if timeout is not None and time.time() - t0 > timeout:
                         raise TimeoutError(f"no compute slot for {owner}/{label} within {timeout:.0f}s")
+                    if cancel is not None and cancel.is_set():
+                        raise SlotCancelled(f"{owner}/{label} cancelled while waiting for a compute slot")
                     time.sleep(self.poll)
                 env = {
                     "OMP_NUM_THREADS": str(self.threads),
@@ -232,7 +243,10 @@ class ComputeQueue:
                 device = self.devices[index] if self.devices else None
                 if device is not None:
                     env["CUDA_VISIBLE_DEVICES"] = device
-                yield Slot(ticket, owner, label, self.threads, time.time() - t0, index, device, env)
+                yield Slot(
+                    ticket, owner, label, self.threads, time.time() - t0, index, device, env,
+                    gpus=1.0 if device is not None else 0.0,
+                )
             finally:
                 db.execute("DELETE FROM tickets WHERE id = ?", (ticket,))
         finally:

@@ -66,3 +66,15 @@ def test_task_code_is_not_reachable_from_the_library() -> None:
     """No generator, secret or private reader lives under `aarlab` (the mounted package)."""
     names = {p.stem for p in (REPO / "aarlab").rglob("*.py")}
     assert not names & {"private", "secret", "build", "math_task", "code_task", "world_task", "grade"}
+
+
+def test_no_server_source_file_imports_control_plane_workers() -> None:
+    """Statically, lazy imports included: the server reads what agents, the overseer and the executor
+    leave in the run folder through neutral modules (e.g. `aar.cluster.costs`), never their code."""
+    banned = ("aar.agents", "aar.sandbox", "aar.supervisor", "aar.overseer", "aar.report")
+    offenders = {}
+    for path in sorted((REPO / "aar" / "server").rglob("*.py")):
+        bad = {m for m in _imports(path) if m.startswith(banned)}
+        if bad:
+            offenders[str(path.relative_to(REPO))] = sorted(bad)
+    assert not offenders, offenders

@@ -53,7 +53,9 @@ class AgentHost:
         data_dir = str(node_public(bundle, self.run_key)) if bundle else ""
         fill = {"{run_dir}": str(self.root), "{data_dir}": data_dir}
         argv = [_fill(a, fill) for a in command]
-        node = node_name()
+        import ray
+
+        node, node_id = node_name(), ray.get_runtime_context().get_node_id()
         log = open(self.agent_dir / "agent.log", "ab")  # noqa: SIM115 - the child holds it
         log.write(f"\n--- start {time.strftime('%Y-%m-%dT%H:%M:%S')} on node {node}\n".encode())
         log.flush()
@@ -62,14 +64,12 @@ class AgentHost:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env={**os.environ, **env, "AAR_NODE": node},
+            env={**os.environ, **env, "AAR_NODE": node, "AAR_RAY_NODE_ID": node_id},  # its experiments' node
             start_new_session=True,
             preexec_fn=_die_with_parent,
         )
         log.close()
-        import ray
-
-        return {"node": node, "node_id": ray.get_runtime_context().get_node_id(), "pid": self.proc.pid}
+        return {"node": node, "node_id": node_id, "pid": self.proc.pid}
 
     def poll(self) -> int | None:
         return None if self.proc is None else self.proc.poll()

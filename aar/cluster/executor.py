@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from aar.supervisor.config import RunConfig
+from aar.supervisor.procs import ManagedProcess
 
 
 class AgentProcess(Protocol):
@@ -78,9 +79,7 @@ class LocalExecutor:
     def agent_process(
         self, name: str, task: str, command_fn: Callable[[], list[str]], env: dict[str, str], log_path: Path
     ) -> AgentProcess:
-        from aar.supervisor.procs import ManagedProcess
-
-        return ManagedProcess(
+        return LocalAgentProcess(
             name, command_fn(), log_path, env=env, max_restarts=self.cfg.max_restarts, command_fn=command_fn
         )
 
@@ -101,6 +100,23 @@ class LocalExecutor:
 
     def shutdown(self) -> None:
         pass
+
+
+def record_placement(folder: Path, node: str, restart: int, t: float) -> None:
+    """One line of RUN_DIR/agents/<name>/placements.jsonl: where a (re)start of the agent ran."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "placements.jsonl", "a") as f:
+        f.write(json.dumps({"t": t, "node": node, "restart": restart}) + "\n")
+
+
+class LocalAgentProcess(ManagedProcess):
+    """A `ManagedProcess` that records each (re)start on this host, as the Ray executor does per node."""
+
+    def start(self) -> None:
+        from aar.cluster.node import node_name
+
+        super().start()
+        record_placement(self.log_path.parent, node_name(), self.restarts, self.started_at or time.time())
 
 
 class RayExecutor:
@@ -264,8 +280,7 @@ class RayAgentProcess:
         self.placed[self.name] = self.node_id
         self.started_at = self._synced = time.time()
         self.state = "running"
-        with open(self.folder / "placements.jsonl", "a") as f:
-            f.write(json.dumps({"t": self.started_at, "node": self.node, "restart": self.restarts}) + "\n")
+        record_placement(self.folder, self.node, self.restarts, self.started_at)
 
     # -- supervise --------------------------------------------------------------------------------
 

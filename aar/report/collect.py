@@ -113,7 +113,7 @@ def collect(run_dir: Path, client: AarClient, task: str | None = None, threads: 
     )
     data["overseer"] = {"jobs": _job_counts(state), "probing": flags}
     data["subsets"] = collect_subsets(client, task)
-    from aar.report.nodes import by_node
+    from aar.cluster.costs import by_node
 
     data["compute_nodes"] = by_node(run_dir)
     return data

@@ -249,7 +249,7 @@ class Supervisor:
         left = "" if self.deadline is None else f", {max(0, self.deadline - time.time()):.0f}s left"
         extras = ", ".join(f"{n}: {p.state}" for n, p in self.extras.items())
         footer = (self.executor.footer() if self.executor else "") + (f"; {extras}" if extras else "")
-        from aar.report.nodes import by_node
+        from aar.cluster.costs import by_node
 
         if costs := table.node_costs(by_node(self.run_dir)["nodes"]):
             footer += f"\n{costs}"

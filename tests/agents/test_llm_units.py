@@ -212,7 +212,8 @@ def test_experiment_commands_wait_for_a_compute_slot(tmp_path: Path) -> None:
     assert not is_experiment("ls -la && cat NOTEBOOK.md")
     inner = make_sandbox("none", SandboxSpec(workspace=tmp_path / "ws"), allow_unsafe=True)
     queue = ComputeQueue(tmp_path / "queue", 1, threads=3)
-    sb = QueuedSandbox(inner, queue, "me")
+    log = tmp_path / "agents" / "me" / "experiments.jsonl"
+    sb = QueuedSandbox(inner, queue, "me", log=log)
     assert sb.run("echo ${AAR_THREADS:-none}").stdout.strip() == "none"  # not an experiment: no slot
     held, release = threading.Event(), threading.Event()
 
@@ -230,6 +231,26 @@ def test_experiment_commands_wait_for_a_compute_slot(tmp_path: Path) -> None:
     waited = time.monotonic() - t0
     t.join()
     assert res.stdout.strip() == "3" and waited >= 0.4 and sb.experiments == 1
+    # recorded like a searcher's idea run: on this host, measured CPU, the wait for the slot
+    from aar.cluster.node import node_name
+
+    (rec,) = [json.loads(x) for x in log.read_text().splitlines()]
+    assert rec["node"] == node_name() == res.node and rec["label"].startswith("QUEUE=1")
+    assert rec["cpu_seconds"] == res.cpu_seconds is not None and rec["waited"] >= 0.4 and rec["threads"] == 3
+    assert json.loads((log.parent / "running.json").read_text()) == []
+    # cancelled while it waits: the ticket is given up, nothing runs, nothing is recorded
+    held.clear()
+    release.clear()
+    t = threading.Thread(target=other)
+    t.start()
+    held.wait(10)
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    res = sb.run("QUEUE=1 touch ran", cancel=cancel)
+    release.set()
+    t.join()
+    assert res.killed_reason == "cancelled" and not (tmp_path / "ws" / "ran").exists()
+    assert len(log.read_text().splitlines()) == 1 and queue.status() == []
 
 
 def test_anthropic_cache_breakpoints_do_not_mutate_the_conversation() -> None:

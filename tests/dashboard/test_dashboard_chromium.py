@@ -49,6 +49,40 @@ def flipped(labels: list[int], every: int) -> list[int]:
     return [1 - y if i % every == 0 else y for i, y in enumerate(labels)]
 
 
+# a run on two Ray nodes, as its folder records it: where each agent started (alice restarted on n2), the
+# experiments the agents and the overseer ran on each node with their measured CPU-seconds, and one
+# experiment of bob's running now on n1 (its running.json, pulled to the head with his folder)
+PLACEMENTS = {"alice": ["n1", "n2"], "bob": ["n1"]}
+AGENT_RUNS = {"alice": [("idea-001/seed0", "n1", 41.4), ("idea-002/seed0", "n2", 7.5)],
+              "bob": [("python -m aarlab.w2s.run_idea ideas/b1", "n1", 10.0)]}
+OVERSEER_RUNS = [("f1/reproduce/s0", "n2", 100.0), ("f3/heldout/s0", "n1", 3.0)]
+NODE_CPU = {"n1": "54.4", "n2": "107.5"}  # 41.4 + 10 + 3, 7.5 + 100, as the page prints them
+
+
+def seed_nodes(run_dir: Path) -> None:
+    t = time.time() - 600
+    for agent, nodes in PLACEMENTS.items():
+        folder = run_dir / "agents" / agent
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "placements.jsonl").write_text(
+            "".join(json.dumps({"t": t + i, "node": n, "restart": i}) + "\n" for i, n in enumerate(nodes))
+        )
+        (folder / "experiments.jsonl").write_text("".join(
+            json.dumps({"t": t + 60, "agent": agent, "label": label, "node": n, "seconds": 2 * cpu,
+                        "cpu_seconds": cpu, "gpu_seconds": 0.0, "waited": 0.1}) + "\n"
+            for label, n, cpu in AGENT_RUNS[agent]
+        ))
+    (run_dir / "agents" / "bob" / "running.json").write_text(
+        json.dumps([{"label": "idea-007/seed1", "state": "running", "node": "n1", "since": time.time() - 20}])
+    )
+    ov = run_dir / "overseer"
+    ov.mkdir(exist_ok=True)
+    (ov / "runs.jsonl").write_text("".join(
+        json.dumps({"t": t, "agent": "overseer", "label": label, "node": n, "seconds": cpu,
+                    "cpu_seconds": cpu, "gpu_seconds": 0.0}) + "\n" for label, n, cpu in OVERSEER_RUNS
+    ))
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc]:
     tasks = tmp_path_factory.mktemp("tasks")
@@ -109,7 +143,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc]:
     admin.close_verification(bsub)
     # the overseer's durable queue, as aar.overseer.state writes it
     ov = srv.run_dir / "overseer"
-    ov.mkdir()
+    ov.mkdir(exist_ok=True)
     jobs = {
         "1": {"finding_id": 1, "agent": "alice", "status": "done"},
         "3": {"finding_id": 3, "agent": "bob", "status": "done"},
@@ -136,6 +170,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc]:
     )
     rec = {"t": AUDIT_T, "agent": "alice", "tool": "bash", "args": {"command": cmd}, "ok": True}
     audit.write_text(json.dumps(rec) + "\n")
+    seed_nodes(srv.run_dir)
     queue = ComputeQueue(srv.run_dir / "queue", 1)
     held_slot, release = threading.Event(), threading.Event()
 
@@ -201,6 +236,23 @@ def test_dashboard_live_and_filters(live: ServerProc) -> None:
         expect(alice).not_to_contain_text(str(int(AUDIT_T)))
         expect(alice).to_contain_text("running idea-002/seed0")
         expect(alice).to_contain_text("998/1000 on math")
+        # nodes: where each agent runs now (alice after her restart), where each experiment ran or runs
+        expect(alice.locator("td.node")).to_contain_text("n2")
+        expect(alice.locator("td.node")).to_contain_text("1 restart; ran on n1 → n2")
+        bob = page.locator('#agents tr[data-agent="bob"]')
+        expect(bob.locator("td.node")).to_have_text("n1")
+        expect(bob).to_contain_text("running idea-007/seed1 on n1")
+        expect(alice).to_contain_text("done idea-002/seed0 on n2")
+        expect(alice).to_contain_text("done idea-001/seed0 on n1")
+        # compute per node: both nodes, their agents, runs and measured CPU-seconds
+        nodes = page.locator("#nodes tbody tr")
+        expect(nodes).to_have_count(2)
+        for name, cpu in NODE_CPU.items():
+            row = page.locator(f'#nodes tr[data-node="{name}"]')
+            expect(row.locator("td").first).to_have_text(name)
+            expect(row.locator("td.cpu")).to_have_text(cpu)
+            expect(row.locator("td.runs")).to_have_text("3" if name == "n1" else "2")
+        expect(page.locator('#nodes tr[data-node="n1"]')).to_contain_text("alice, bob")
         # the overseer as the overseer: the server's statuses and its queue
         counts = page.locator("#verif-counts")
         expect(counts.locator('[data-status="verified"] b')).to_have_text("2")
@@ -268,3 +320,11 @@ def test_dashboard_json_for_an_agent_holds_no_verification_detail(live: ServerPr
         assert c.get("/dashboard/findings/99999.json").status_code == 404
         assert c.get("/dashboard/overseer.json").json()["verifications"]["pending"] == 1
         assert httpx.get(f"{live.url}/dashboard/overseer.json").status_code == 401
+        # the page's per-node figures are the report's and the live table's: one function computes them
+        from aar.cluster.costs import by_node
+
+        act = c.get("/dashboard/agents.json").json()
+        assert act["nodes"] == by_node(live.run_dir)["nodes"]
+        assert act["placements"]["alice"] == {
+            "node": "n2", "since": act["placements"]["alice"]["since"], "restarts": 1, "nodes": ["n1", "n2"]
+        }

@@ -80,6 +80,12 @@ def test_restart_after_crash_and_clean_sigterm(tiny_tasks: Path, tmp_path: Path)
             (run_dir / "agents" / "carol" / "workspace" / ".searcher" / "state.json").read_text()
         )
         assert state["loop"]["ideas"] >= 2
+        # the local executor records each start on this host, as the Ray executor does per node
+        from aar.cluster.node import node_name
+
+        placements = run_dir / "agents" / "carol" / "placements.jsonl"
+        starts = [json.loads(x) for x in placements.read_text().splitlines()]
+        assert [(s["node"], s["restart"]) for s in starts] == [(node_name(), 0), (node_name(), 1)], starts
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)
     finally:

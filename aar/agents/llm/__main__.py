@@ -2,7 +2,8 @@
 
 The agent token comes from $AAR_AGENT_TOKEN (or --token-env), the model API key from the env var named
 by the config (`api_key_env`). With $AAR_COMPUTE_ROOT / $AAR_COMPUTE_SLOTS set (the supervisor sets
-them), experiment commands (idea runs) wait for a compute-queue slot. The server is reached at
+them), experiment commands (idea runs) wait for a compute-queue slot; under the Ray executor
+($AAR_EXECUTOR=ray) they hold CPUs (and GPUs) of the agent's node from Ray. The server is reached at
 --server-url / $AAR_SERVER_URL, else through RUN_DIR/server.sock.
 Exit status: 0 finished (turn / session / dollar limits, or stopped), 2 the model API failed.
 """

@@ -1,5 +1,6 @@
 """Build what the loop needs from a run directory: client, sandbox (experiments through the compute
-queue), audit log and ToolSet (per docs/contracts.md), the task's public meta and the agent's direction."""
+queue, or through Ray's scheduler on this node under the Ray executor), audit log and ToolSet (per
+docs/contracts.md), the task's public meta and the agent's direction."""
 
 from __future__ import annotations
 
@@ -30,12 +31,36 @@ def _direction(args: argparse.Namespace, client: Any, name: str) -> str:
     return ""
 
 
+def slot_provider(run_dir: Path, env: dict[str, str] | None = None) -> Any:
+    """What the agent's experiment commands wait for: Ray's scheduler on this node under the Ray
+    executor ($AAR_EXECUTOR=ray: they hold CPUs, and GPUs, of the agent's node), else the run's compute
+    queue when the supervisor names one ($AAR_COMPUTE_ROOT / $AAR_COMPUTE_SLOTS); None outside a run."""
+    env = dict(os.environ) if env is None else env
+    threads = int(env["OMP_NUM_THREADS"]) if env.get("OMP_NUM_THREADS") else None
+    if env.get("AAR_EXECUTOR") == "ray":
+        from aar.cluster.slots import RaySlots
+
+        return RaySlots(
+            env["AAR_RAY_ADDRESS"],
+            threads=threads or 1,
+            gpus=float(env.get("AAR_RAY_GPUS", "0") or 0),
+            node_id=env.get("AAR_RAY_NODE_ID"),
+        )
+    slots = int(env.get("AAR_COMPUTE_SLOTS", "0") or 0)
+    if slots > 0 or env.get("AAR_COMPUTE_ROOT"):
+        from aar.compute import DEVICES_ENV, ComputeQueue, parse_devices
+
+        root = env.get("AAR_COMPUTE_ROOT") or str(run_dir / "queue")
+        devices = parse_devices(env.get(DEVICES_ENV)) or None
+        return ComputeQueue(root, max(1, slots), threads=threads, devices=devices)
+    return None
+
+
 def build_agent(args: argparse.Namespace) -> Agent:
     from aar.agents.audit import AuditLog
     from aar.agents.llm.queued_sandbox import QueuedSandbox
     from aar.agents.research_sandbox import open_agent_sandbox
     from aar.agents.tools import ToolSet
-    from aar.compute import ComputeQueue, devices_from_env
     from aar.paths import tasks_dir
     from aar.sandbox.layout import DATA
     from aarlab.client import AarClient
@@ -55,12 +80,8 @@ def build_agent(args: argparse.Namespace) -> Agent:
     data_dir = Path(args.data_dir or tasks_dir(meta.get("size", "full")) / task / "main" / "public").resolve()
     base, _ = open_agent_sandbox(args.sandbox, agent_dir, data_dir, socket=Path(uds) if uds else None)
     sandbox: Any = base
-    slots = int(os.environ.get("AAR_COMPUTE_SLOTS", "0") or 0)
-    queue_root = os.environ.get("AAR_COMPUTE_ROOT") or str(run_dir / "queue")
-    if slots > 0 or os.environ.get("AAR_COMPUTE_ROOT"):
-        threads = int(os.environ["OMP_NUM_THREADS"]) if os.environ.get("OMP_NUM_THREADS") else None
-        queue = ComputeQueue(queue_root, max(1, slots), threads=threads, devices=devices_from_env())
-        sandbox = QueuedSandbox(sandbox, queue, args.name)
+    if (queue := slot_provider(run_dir)) is not None:
+        sandbox = QueuedSandbox(sandbox, queue, args.name, log=agent_dir / "experiments.jsonl")
     audit = AuditLog(agent_dir / "audit.jsonl", args.name)
     toolset = ToolSet(sandbox, client, workspace, audit, task, env={"AAR_AGENT_TOKEN": token})
     return Agent(toolset, agent_dir, meta, _direction(args, client, args.name), base.inside(DATA))

@@ -205,7 +205,7 @@ def open_seat(opts: SeatOptions, token: str) -> Seat:
     runner: Any = sandbox
     queue = _run_queue(run_dir)
     if queue is not None:
-        runner = QueuedSandbox(sandbox, queue, name)
+        runner = QueuedSandbox(sandbox, queue, name, log=agent_dir / "experiments.jsonl")
     audit = AuditLog(agent_dir / "audit.jsonl", name)
     toolset = ToolSet(runner, client, agent_dir / "workspace", audit, task, env={"AAR_AGENT_TOKEN": token})
     seat_closers.append(client.close)

@@ -85,6 +85,9 @@ class SearcherAgent:
         else:
             raise ValueError(f"unknown policy {cfg.policy!r}; choose tpe or local")
         self.state = LoopState()
+        from aar.cluster.costs import RunningLog
+
+        self.running = RunningLog(cfg.experiments_log.parent) if cfg.experiments_log is not None else None
         self.log = log or (lambda msg: print(f"[{cfg.name}] {msg}", file=sys.stderr, flush=True))
         self._load()
 
@@ -238,13 +241,25 @@ class SearcherAgent:
         )
 
     def _run(self, folder: Path, out: Path, seed: int, idea: str) -> None:
-        """One idea run: in this agent's sandbox through the compute queue, or as a Ray task."""
+        """One idea run: in this agent's sandbox through the compute queue, or as a Ray task (shown in the
+        agent's running.json meanwhile)."""
+        label = f"{idea}/seed{seed}"
+        state = "queued" if self.remote is None else "submitted"
+        key = self.running.start(label, state) if self.running else 0
+        try:
+            self._run_one(folder, out, seed, label, key)
+        finally:
+            if self.running:
+                self.running.done(key)
+
+    def _run_one(self, folder: Path, out: Path, seed: int, label: str, key: int) -> None:
         from aar.cluster.node import node_name
 
-        label = f"{idea}/seed{seed}"
         t0 = time.time()  # `elapsed`: what the run cost this agent, waiting and shipping included
         if self.remote is None:
             with self.queue.slot(self.cfg.name, label) as slot:
+                if self.running:
+                    self.running.update(key, "running", node_name())
                 res = self.act.bash_run(
                     self._run_cmd(folder, out, seed, slot), timeout=self.cfg.run_timeout, env=slot.env
                 )

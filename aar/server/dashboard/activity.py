@@ -1,6 +1,8 @@
 """What the agents and the overseer are doing, for the dashboard: last actions from the agents' audit logs,
-experiments queued or running in the run's compute queue, the overseer's queue (RUN_DIR/overseer/state.json)
-and the server's verification statuses."""
+experiments queued or running (the run's compute queue and the agents' running.json) with their nodes, the
+node each agent runs on (placements.jsonl), compute per node (`aar.cluster.costs.by_node`, the figures of
+the live table and the report), the overseer's queue (RUN_DIR/overseer/state.json) and the server's
+verification statuses."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import func, select
 
+from aar.cluster import costs
+from aar.cluster.node import node_name
 from aar.server.auth import Principal, principal
 from aar.server.models import Finding, Submission, Verification
 from aar.server.routes.common import iso
@@ -105,8 +109,8 @@ def epoch_iso(t: float | None) -> str | None:
     return dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def experiments(run_dir: Path) -> list[dict]:
-    """Live tickets of RUN_DIR/queue (aar.compute): owner, label, queued|running, since when."""
+def _queued(run_dir: Path) -> list[dict]:
+    """Live tickets of RUN_DIR/queue (aar.compute), the head's own queue: on this host."""
     db = Path(run_dir) / "queue" / "queue.db"
     if not db.exists():
         return []
@@ -116,11 +120,13 @@ def experiments(run_dir: Path) -> list[dict]:
         rows = ComputeQueue(db.parent, 1).status()
     except Exception:  # noqa: BLE001 - a queue being created or locked shows as nothing queued
         return []
+    host = node_name()
     return [
         {
             "owner": r["owner"],
             "label": r["label"],
             "state": r["state"],
+            "node": host,
             "since": epoch_iso(r["started_at"] if r["state"] == "running" else r["queued_at"]),
             "seconds": round(float(r["seconds"]), 1),
         }
@@ -128,10 +134,66 @@ def experiments(run_dir: Path) -> list[dict]:
     ]
 
 
+def experiments(run_dir: Path) -> list[dict]:
+    """Experiments queued or running: the compute queue's tickets, then what agents report in their
+    running.json (experiments under the Ray executor; the same one seen in both is listed once)."""
+    out = _queued(run_dir)
+    seen = {(e["owner"], e["label"]) for e in out}
+    now = dt.datetime.now(dt.UTC).timestamp()
+    for r in costs.running(run_dir):
+        if (r.get("owner"), r.get("label")) in seen:
+            continue
+        since = as_epoch(r.get("since"))
+        state = r.get("state") if r.get("state") in ("running", "submitted") else "queued"
+        out.append(
+            {
+                "owner": r["owner"],
+                "label": str(r.get("label") or ""),
+                "state": state,
+                "node": r.get("node"),
+                "since": epoch_iso(since),
+                "seconds": round(max(0.0, now - since), 1) if since is not None else 0.0,
+            }
+        )
+    return out
+
+
+def recent(run_dir: Path, per_agent: int = 3) -> dict[str, list[dict]]:
+    """Per agent: its last finished experiments (experiments.jsonl) with node and measured cost."""
+    out = {}
+    for agent, recs in costs.agent_experiments(run_dir).items():
+        out[agent] = [
+            {
+                "label": str(r.get("label") or ""),
+                "node": r.get("node"),
+                "t": epoch_iso(as_epoch(r.get("t"))),
+                "seconds": r.get("seconds"),
+                "cpu_seconds": r.get("cpu_seconds"),
+                "gpu_seconds": r.get("gpu_seconds"),
+            }
+            for r in recs[-per_agent:]
+        ]
+    return out
+
+
+def placements(run_dir: Path) -> dict[str, dict]:
+    """Per agent: the node it is on now (its latest start), its restarts and every node it ran on."""
+    return {
+        agent: {
+            "node": str(starts[-1].get("node")),
+            "since": epoch_iso(as_epoch(starts[-1].get("t"))),
+            "restarts": len(starts) - 1,
+            "nodes": [str(s.get("node")) for s in starts],
+        }
+        for agent, starts in costs.placements(run_dir).items()
+    }
+
+
 @router.get("/dashboard/agents.json")
 def agent_activity(request: Request, _: Annotated[Principal, Depends(principal)]) -> dict:
-    """Per agent: its last tool call (RUN_DIR/agents/<name>/audit.jsonl) as text and ISO time, and its
-    experiments in the compute queue; the per-run budget."""
+    """Per agent: its last tool call (RUN_DIR/agents/<name>/audit.jsonl) as text and ISO time; experiments
+    queued or running and the last ones finished, with their nodes; where each agent runs (and ran);
+    compute per node; the per-run budget."""
     settings = request.app.state.aar.settings
     out: dict[str, dict] = {}
     root = Path(settings.run_dir) / "agents"
@@ -146,7 +208,15 @@ def agent_activity(request: Request, _: Annotated[Principal, Depends(principal)]
                 "ok": rec.get("ok"),
                 "seconds": rec.get("seconds"),
             }
-    return {"agents": out, "budget": settings.budget, "experiments": experiments(settings.run_dir)}
+    run_dir = Path(settings.run_dir)
+    return {
+        "agents": out,
+        "budget": settings.budget,
+        "experiments": experiments(run_dir),
+        "recent": recent(run_dir),
+        "placements": placements(run_dir),
+        "nodes": costs.by_node(run_dir)["nodes"],
+    }
 
 
 def _read_state(run_dir: Path) -> dict | None:

@@ -4,7 +4,7 @@ const $ = (s) => document.querySelector(s);
 const params = new URLSearchParams(location.search);
 if (params.get("token")) localStorage.setItem("aar_token", params.get("token"));
 const S = {token: localStorage.getItem("aar_token") || "", task: params.get("task") || "", run: null, findings: [],
-  submissions: [], agents: [], board: [], baselines: [], activity: {agents: {}, experiments: []}, overseer: null,
+  submissions: [], agents: [], board: [], baselines: [], activity: {agents: {}, experiments: [], recent: {}, placements: {}, nodes: {}}, overseer: null,
   lastFinding: 0, open: null};
 $("#token").value = S.token;
 
@@ -221,7 +221,7 @@ async function loadAgents() {
     }
     S.submissions = all;
   } catch (e) { S.submissions = []; }
-  try { S.activity = await api("/dashboard/agents.json"); } catch (e) { S.activity = {agents: {}, experiments: []}; }
+  try { S.activity = await api("/dashboard/agents.json"); } catch (e) { S.activity = {agents: {}, experiments: [], recent: {}, placements: {}, nodes: {}}; }
   renderAgents();
   renderPlot();
 }
@@ -236,14 +236,28 @@ function renderAgents() {
   const exps = {};
   for (const e of S.activity.experiments || []) (exps[e.owner] ||= []).push(e);
   const expHtml = (list) => (list || []).map((e) =>
-    `<span class="exp exp-${esc(e.state)}">${esc(e.state)} ${esc(e.label)} · ${esc(dur(e.seconds))}</span>`).join(" ") || "–";
+    `<span class="exp exp-${esc(e.state)}">${esc(e.state)} ${esc(e.label)}${e.node ? " on " + esc(e.node) : ""} · ${esc(dur(e.seconds))}</span>`).join(" ");
+  const doneHtml = (list) => (list || []).slice().reverse().map((e) =>
+    `<span class="exp exp-done" title="${esc(e.t || "")}">done ${esc(e.label)} on ${esc(e.node || "?")} · ${esc(dur(e.seconds))} · ${num(e.cpu_seconds, 1)} CPU-s</span>`).join(" ");
+  const placed = S.activity.placements || {}, recent = S.activity.recent || {};
+  const nodeHtml = (p) => !p ? "–" : `<span class="node">${esc(p.node)}</span>` + (p.restarts
+    ? ` <span class="meta" title="one node per start">${esc(p.restarts)} restart${p.restarts > 1 ? "s" : ""}; ran on ${esc(p.nodes.join(" → "))}</span>` : "");
   $("#agents tbody").innerHTML = S.agents.filter((a) => a.role === "agent" && !a.builtin).map((a) => {
     const n = agentName(a), r = act[n];
-    return `<tr data-agent="${esc(n)}"><td title="${esc(a.direction || "")}">${esc(n)}</td><td>${expHtml(exps[n])}</td>
+    return `<tr data-agent="${esc(n)}"><td title="${esc(a.direction || "")}">${esc(n)}</td><td class="node">${nodeHtml(placed[n])}</td>
+      <td class="exps">${[expHtml(exps[n]), doneHtml(recent[n])].filter(Boolean).join(" ") || "–"}</td>
       <td class="action">${r ? `<span class="${r.ok === false ? "flag" : ""}">${esc(r.last_action)}</span>` : "–"}</td>
       <td class="when">${r && r.t ? when(r.t) : "–"}</td><td>${onTask[n] || 0} on ${esc(S.task)}${evals[n] > (onTask[n] || 0) ? ` (${evals[n]} in all)` : ""}</td>
       <td>${budget ? esc(Math.max(0, budget - (onTask[n] || 0)) + "/" + budget + " on " + S.task) : "–"}</td></tr>`;
-  }).join("") || `<tr><td colspan="6">No agents yet.</td></tr>`;
+  }).join("") || `<tr><td colspan="7">No agents yet.</td></tr>`;
+  renderNodes();
+}
+function renderNodes() {  // the report's "Compute per node" figures (aar.cluster.costs.by_node)
+  const nodes = Object.entries(S.activity.nodes || {});
+  $("#nodes tbody").innerHTML = nodes.map(([name, n]) => `<tr data-node="${esc(name)}"><td>${esc(name)}</td>
+    <td>${esc((n.agents || []).join(", ") || "–")}</td><td class="runs">${esc(n.runs)}</td><td>${esc(n.agent_runs)}</td>
+    <td>${esc(n.overseer_runs)}</td><td>${num(n.seconds, 1)}</td><td class="cpu">${num(n.cpu_seconds, 1)}</td><td class="gpu">${num(n.gpu_seconds, 1)}</td></tr>`).join("")
+    || `<tr><td colspan="8">No experiment has finished yet.</td></tr>`;
 }
 async function loadOverseer() {
   try { S.overseer = await api("/dashboard/overseer.json?task=" + encodeURIComponent(S.task)); } catch (e) { S.overseer = null; }
@@ -260,7 +274,7 @@ function renderOverseer() {
   const j = o.jobs;
   h += `<table class="kv"><tr><th>queue</th><td id="ov-queue">${j.queued} queued · ${j.running} running · ${j.done} done · ${j.failed} failed</td></tr>`;
   h += `<tr><th>checking now</th><td>${o.running.map((r) => `#${esc(r.finding_id)} (${esc(r.agent)}) since ${when(r.since)}`).join("<br>") || "–"}</td></tr>`;
-  h += `<tr><th>re-runs in the queue</th><td>${(o.experiments || []).map((e) => `<span class="exp exp-${esc(e.state)}">${esc(e.state)} ${esc(e.label)} · ${esc(dur(e.seconds))}</span>`).join(" ") || "–"}</td></tr>`;
+  h += `<tr><th>re-runs in the queue</th><td>${(o.experiments || []).map((e) => `<span class="exp exp-${esc(e.state)}">${esc(e.state)} ${esc(e.label)}${e.node ? " on " + esc(e.node) : ""} · ${esc(dur(e.seconds))}</span>`).join(" ") || "–"}</td></tr>`;
   const done = Object.keys(o.baselines.done), wanted = o.baselines.wanted;
   h += `<tr><th>baselines</th><td>${done.length}/${wanted.length || done.length} checked${wanted.filter((b) => !done.includes(b)).length ? " · waiting: " + esc(wanted.filter((b) => !done.includes(b)).join(", ")) : ""}</td></tr>`;
   h += `<tr><th>compute</th><td>${esc(o.compute.runs)} re-runs · ${num(o.compute.cpu_hours, 2)} CPU h</td></tr></table>`;
