@@ -69,7 +69,9 @@ def _model_cost(size: str, task: str, role: str) -> float:
 class Build:
     def __init__(self, size: str, tasks: tuple[str, ...], modes: tuple[str, ...] = MODES, *,
                  zoo_only: bool = False, force_zoo: bool = False, missing_only: bool = False,
-                 jobs: int | None = None) -> None:
+                 jobs: int | None = None, blank_tasks: tuple[str, ...] | None = None) -> None:
+        """`blank_tasks`: the tasks whose blank model to build (default all; a demo needs only its main
+        task's, the one its claims are verified on)."""
         from aar.tasks.zoo.blank import ROLE as BLANK
         from aar.tasks.zoo.build import missing_roles
 
@@ -82,7 +84,9 @@ class Build:
         self.roles: dict[str, list[str]] = {}
         for task in tasks:
             roles = missing_roles(task, size, force_zoo)
-            self.retrain[task] = bool(roles)
+            if blank_tasks is not None and task not in blank_tasks:
+                roles = [r for r in roles if r != BLANK]
+            self.retrain[task] = any(r != BLANK for r in roles)  # new weights: its files are stale
             self.roles[task] = roles
             models = [r for r in roles if r != BLANK]
             if models:
