@@ -41,8 +41,11 @@ class AgentHost:
         from aar.cluster.node import node_name
         from aar.cluster.store import node_public
 
-        if self.agent_dir.exists():
-            shutil.rmtree(self.agent_dir)  # what the head holds is the agent's folder, not a stale copy here
+        if self.agent_dir.exists():  # what the head holds is the agent's folder, not a stale copy here
+            from aar.sandbox.quota import drop_volumes_under
+
+            drop_volumes_under(self.agent_dir)  # a killed agent's sandbox may have left its workspace mounted
+            shutil.rmtree(self.agent_dir)
         self.agent_dir.mkdir(parents=True)
         if folder:
             unpack(folder, self.agent_dir)

@@ -87,6 +87,18 @@ def unmount_volume(workspace: Path) -> None:
     image_path(workspace).unlink(missing_ok=True)
 
 
+def drop_volumes_under(folder: Path) -> None:
+    """Unmount every volume mounted at or under `folder`, deepest first, its files dropped: for a folder
+    about to be deleted that holds the workspace of a sandbox whose process was killed while it held the
+    volume (its files live on in the copy the caller keeps elsewhere, e.g. the head's copy of an agent)."""
+    target = str(Path(folder).resolve())
+    with open("/proc/self/mountinfo") as fh:
+        points = [line.split()[4] for line in fh]
+    inside = [p for p in points if p == target or p.startswith(target + "/")]
+    for point in sorted(inside, key=len, reverse=True):
+        _run(["umount", point])
+
+
 def _copy_tree(src: Path, dst: Path) -> None:
     """Everything under `src` into `dst`: owners, modes, links, fifos and times kept (`cp -a`)."""
     _run(["cp", "-a", "--no-target-directory", f"{src}/.", str(dst)])

@@ -5,12 +5,15 @@ and both disk quotas still apply."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import stat
 import subprocess
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from aar.sandbox import Limits, SandboxSpec, make_sandbox, quota
 from aar.sandbox.users import INSIDE_UID, sandbox_user
@@ -224,3 +227,25 @@ def test_hard_quota_volume_belongs_to_the_sandbox_user(tmp_path: Path) -> None:
     finally:
         sb.close()
     assert not quota.is_mountpoint(ws)
+
+
+def test_a_volume_left_by_a_killed_holder_can_be_dropped(tmp_path: Path) -> None:
+    """A process killed while its sandbox held the workspace volume leaves it mounted (no close ran): the
+    folder holding it cannot be removed until `drop_volumes_under` unmounts it (what an agent's node does
+    before it unpacks the head's copy of the agent)."""
+    assert quota.available(), "the hard quota needs root, loop devices and mkfs.ext4 (as on the test machine)"
+    agent = tmp_path / "agents" / "a"
+    ws = agent / "workspace"
+    ws.mkdir(parents=True)
+    assert quota.mount_volume(ws, 8)
+    (ws / "f.txt").write_text("x")
+    try:
+        with pytest.raises(OSError):  # EBUSY on the mount point
+            shutil.rmtree(agent)
+        quota.drop_volumes_under(agent)
+        assert not quota.is_mountpoint(ws)
+        shutil.rmtree(agent)
+        assert not agent.exists()
+    finally:
+        if ws.exists() and quota.is_mountpoint(ws):
+            subprocess.run(["umount", str(ws)], check=False)
