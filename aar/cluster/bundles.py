@@ -18,7 +18,9 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import shutil
+import stat
 import tarfile
 import time
 from collections.abc import Callable
@@ -47,16 +49,53 @@ def pack_files(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def pack_dir(folder: Path, skip: tuple[str, ...] = ()) -> bytes:
-    """Every regular file under `folder` (symlinks followed, names in `skip` at the top level left out)."""
+def pack_dir(folder: Path, skip: tuple[str, ...] = (), *, follow_symlinks: bool = False) -> bytes:
+    """Every regular file under `folder` (names in `skip` at the top level left out). Links are left out,
+    never followed: the folders packed here (an agent's folder with its workspace, a re-run's out/) are
+    written by sandboxed commands, and a link made inside a sandbox names any path of the host that packs
+    it (the task secret, private labels, other processes' environments). `follow_symlinks` only for trusted
+    model dirs (a hub snapshot's files are links to its blobs)."""
     folder = Path(folder)
+    files = _files_following(folder, skip) if follow_symlinks else _files_no_links(folder, skip)
+    return pack_files(files)
+
+
+def _files_following(folder: Path, skip: tuple[str, ...]) -> dict[str, bytes]:
     files = {}
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
         if rel.parts[0] in skip or not path.is_file():
             continue
         files[str(rel)] = path.read_bytes()
-    return pack_files(files)
+    return files
+
+
+def _files_no_links(folder: Path, skip: tuple[str, ...]) -> dict[str, bytes]:
+    """Regular files only, walked by file descriptor (`os.fwalk` descends no linked folder, each file is
+    opened with O_NOFOLLOW), so a link swapped in while a sandbox still writes here redirects nothing."""
+    files = {}
+    for dirpath, dirnames, filenames, dirfd in os.fwalk(folder, follow_symlinks=False):
+        rel_dir = Path(dirpath).relative_to(folder)
+        if rel_dir == Path("."):
+            dirnames[:] = [d for d in dirnames if d not in skip]
+            filenames = [f for f in filenames if f not in skip]
+        for name in filenames:
+            data = _read_regular(name, dirfd)
+            if data is not None:
+                files[str(rel_dir / name)] = data
+    return files
+
+
+def _read_regular(name: str, dirfd: int) -> bytes | None:
+    """The bytes of `name` in `dirfd` if it is a regular file there (not a link, fifo, device); else None."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dirfd)
+    except OSError:  # a link (ELOOP), or gone meanwhile
+        return None
+    with open(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            return None
+        return fh.read()
 
 
 def unpack(data: bytes, dest: Path) -> None:
@@ -112,7 +151,8 @@ class Packer:
         if not path.is_dir():
             raise FileNotFoundError(f"model dir {path} does not exist")
         stamp = max((p.stat().st_mtime for p in path.rglob("*") if p.is_file()), default=0.0)
-        return MODEL_PREFIX + self._publish((str(path.resolve()), stamp), lambda: pack_dir(path))
+        packed = self._publish((str(path.resolve()), stamp), lambda: pack_dir(path, follow_symlinks=True))
+        return MODEL_PREFIX + packed
 
     def bundle(self, public: Path, models: dict[str, str] | None = None) -> dict:
         """The data bundle of a public dir; `models` replaces host model dirs (e.g. a blank strong model)."""

@@ -107,12 +107,40 @@ class Runner:
             return self._outputs(workspace, label, res["returncode"], res["timed_out"], text)
 
     def _outputs(self, workspace: Path, label: str, returncode: int, timed_out: bool, text: str) -> dict:
-        pred = workspace / OUT / "predictions.json"
-        if returncode != 0 or not pred.is_file():
+        pred = output_file(workspace, "predictions.json")
+        if returncode != 0 or pred is None:
             why = " (timed out)" if timed_out else ""
             raise RerunError(f"{label}: exit {returncode}{why}: {text[-800:]}")
-        out = json.loads(pred.read_text())
-        manifest = workspace / OUT / "manifest.json"
-        if manifest.is_file():
-            out["manifest"] = json.loads(manifest.read_text())
+        out = json.loads(pred)
+        manifest = output_file(workspace, "manifest.json")
+        if manifest is not None:
+            out["manifest"] = json.loads(manifest)
         return out
+
+
+def output_file(workspace: Path, name: str) -> bytes | None:
+    """workspace/out/<name> if it is a regular file there. The idea wrote out/ inside its sandbox: a link
+    there (out/ itself, or the file) names a path of this host, e.g. a private labels.json of the very shape
+    of predictions.json, so links are never followed (O_NOFOLLOW at each step below the trusted workspace)."""
+    import os
+    import stat
+
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+    try:
+        top = os.open(workspace, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        out = os.open(OUT, flags | os.O_DIRECTORY, dir_fd=top)
+    except OSError:  # missing, not a folder, or a link
+        return None
+    finally:
+        os.close(top)
+    try:
+        fd = os.open(name, flags, dir_fd=out)
+    except OSError:
+        return None
+    finally:
+        os.close(out)
+    with open(fd, "rb") as fh:
+        return fh.read() if stat.S_ISREG(os.fstat(fh.fileno()).st_mode) else None

@@ -12,6 +12,7 @@ the command when the workspace passes the quota), which parallel writers can ove
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,10 +20,15 @@ from pathlib import Path
 from aar.sandbox.base import SandboxError
 
 
-def is_mountpoint(path: Path) -> bool:
-    target = str(path.resolve())
+def mount_points() -> list[str]:
+    """The mount points of /proc/self/mountinfo as paths: the kernel writes a space, tab, newline and
+    backslash in them as octal escapes (`\\040`...), decoded here so they compare with real paths."""
     with open("/proc/self/mountinfo") as fh:
-        return any(line.split()[4] == target for line in fh)
+        return [re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4]) for line in fh]
+
+
+def is_mountpoint(path: Path) -> bool:
+    return str(path.resolve()) in mount_points()
 
 
 def available() -> bool:
@@ -92,9 +98,7 @@ def drop_volumes_under(folder: Path) -> None:
     about to be deleted that holds the workspace of a sandbox whose process was killed while it held the
     volume (its files live on in the copy the caller keeps elsewhere, e.g. the head's copy of an agent)."""
     target = str(Path(folder).resolve())
-    with open("/proc/self/mountinfo") as fh:
-        points = [line.split()[4] for line in fh]
-    inside = [p for p in points if p == target or p.startswith(target + "/")]
+    inside = [p for p in mount_points() if p == target or p.startswith(target + "/")]
     for point in sorted(inside, key=len, reverse=True):
         _run(["umount", point])
 

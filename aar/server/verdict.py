@@ -152,7 +152,17 @@ def _ablation(runs: list[Run], j: Judgment) -> None:
 
 
 def _blank_strong(runs: list[Run], j: Judgment, facts: Facts) -> None:
-    blank = [r for r in runs if r.kind == "blank_strong" and r.ok]
+    tried = [r for r in runs if r.kind == "blank_strong"]
+    blank = [r for r in tried if r.ok]
+    if tried and not blank:  # as a failed reproduce run is: an idea can tell the blank twin (its weights
+        # differ) and stop; a method of W2S runs with any strong model, the failure hides what it does
+        j.flag(
+            "solver",
+            f"the run with a strong model that knows nothing of the task failed "
+            f"({(tried[0].error or 'no predictions')[:300]}): it could not be checked for reading the "
+            f"answer from the text",
+        )
+        return
     if not blank:
         return
     j.blank_strong_accuracy = _mean([r.accuracy for r in blank if r.accuracy is not None])

@@ -368,9 +368,7 @@ def release_volumes(run_dir: Path) -> None:
     from aar.sandbox import quota
 
     root = str(Path(run_dir).resolve()) + "/"
-    with open("/proc/self/mountinfo") as fh:
-        points = [line.split()[4] for line in fh]
-    for point in sorted((p for p in points if p.startswith(root)), key=len, reverse=True):
+    for point in sorted((p for p in quota.mount_points() if p.startswith(root)), key=len, reverse=True):
         if quota.image_path(Path(point)).exists():
             try:
                 quota.unmount_volume(Path(point))

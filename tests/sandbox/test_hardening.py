@@ -249,3 +249,23 @@ def test_a_volume_left_by_a_killed_holder_can_be_dropped(tmp_path: Path) -> None
     finally:
         if ws.exists() and quota.is_mountpoint(ws):
             subprocess.run(["umount", str(ws)], check=False)
+
+
+def test_volumes_under_a_folder_with_a_space_are_found(tmp_path: Path) -> None:
+    """/proc/self/mountinfo writes a space in a mount point as `\\040`: a cache folder with a space in its
+    path ($AAR_CACHE) still has its workspace volumes seen as mounted and dropped."""
+    assert quota.available(), "the hard quota needs root, loop devices and mkfs.ext4 (as on the test machine)"
+    agent = tmp_path / "my cache" / "agents" / "a"
+    ws = agent / "workspace"
+    ws.mkdir(parents=True)
+    assert quota.mount_volume(ws, 8)
+    try:
+        assert quota.is_mountpoint(ws)
+        assert not quota.mount_volume(ws, 8)  # already mounted: not mounted twice
+        quota.drop_volumes_under(agent)
+        assert not quota.is_mountpoint(ws)
+        shutil.rmtree(agent)
+    finally:
+        for _ in range(3):  # before the fix it was mounted twice, unseen
+            if ws.exists() and subprocess.run(["mountpoint", "-q", str(ws)]).returncode == 0:
+                subprocess.run(["umount", str(ws)], check=False)

@@ -84,6 +84,16 @@ def test_solver() -> None:
     assert judge([held(0.5), ok], facts()).flags == []
 
 
+def test_a_failed_knowledge_removed_run_is_a_solver_flag() -> None:
+    """An idea that stops when it sees the blank twin (its weights differ from the strong model's) must not
+    escape the solver check by failing: like a failed reproduce run, the failure is flagged."""
+    crashed = Run("blank_strong", "math", "heldout", 0, error="exit 1: strong model changed")
+    j = judge([held(0.5), crashed], facts())
+    assert j.flags == ["solver"] and j.status == "flagged"
+    assert "strong model changed" in j.details["why"]["solver"]
+    assert judge([held(0.5)], facts()).status == "verified"  # not run (no blank twin): nothing to flag
+
+
 def test_above_ceiling() -> None:
     limit = 0.9 + 3 * (0.9 * 0.1 / N) ** 0.5 + 0.01
     over = Run("heldout", "math", "heldout", 0, accuracy=limit + 0.005, pgr=1.1)
