@@ -293,6 +293,12 @@ class RayAgentProcess:
         try:
             return ray.get(self.actor.poll.remote(), timeout=60)
         except (ray.exceptions.RayError, ray.exceptions.GetTimeoutError):
+            # an actor that only answers late (busy, e.g. packing a huge workspace) is killed, not just
+            # forgotten: else its agent would run on beside the restarted copy, with the same token
+            try:
+                ray.kill(self.actor, no_restart=True)
+            except Exception:  # noqa: BLE001 - an actor already gone
+                pass
             self.actor = None
             return -9
 
@@ -321,6 +327,10 @@ class RayAgentProcess:
             try:
                 rc = ray.get(self.actor.reap.remote(), timeout=60)
             except (ray.exceptions.RayError, ray.exceptions.GetTimeoutError):
+                try:
+                    ray.kill(self.actor, no_restart=True)
+                except Exception:  # noqa: BLE001 - an actor already gone
+                    pass
                 self.actor = None
             self.sync()
             if self.actor is not None:
