@@ -48,6 +48,12 @@ CREATE TABLE IF NOT EXISTS served (
 DEVICES_ENV = "AAR_COMPUTE_DEVICES"
 
 
+def slot_env(threads: int) -> dict[str, str]:
+    """The thread settings a slot's command runs with (the compute queue's and Ray's slots alike)."""
+    t = str(threads)
+    return {"OMP_NUM_THREADS": t, "MKL_NUM_THREADS": t, "AAR_THREADS": t}
+
+
 def parse_devices(text: str | None) -> list[str]:
     """A device list ("0,1,3"): GPU minor numbers (N of /dev/nvidiaN, as nvidia-smi numbers them); [] for
     None or ""."""
@@ -235,11 +241,7 @@ class ComputeQueue:
                     if cancel is not None and cancel.is_set():
                         raise SlotCancelled(f"{owner}/{label} cancelled while waiting for a compute slot")
                     time.sleep(self.poll)
-                env = {
-                    "OMP_NUM_THREADS": str(self.threads),
-                    "MKL_NUM_THREADS": str(self.threads),
-                    "AAR_THREADS": str(self.threads),
-                }
+                env = slot_env(self.threads)
                 device = self.devices[index] if self.devices else None
                 if device is not None:
                     env["CUDA_VISIBLE_DEVICES"] = device

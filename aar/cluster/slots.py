@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from aar.compute import Slot, SlotCancelled
+from aar.compute import Slot, SlotCancelled, slot_env
 
 
 class SlotHolder:
@@ -36,11 +36,6 @@ class SlotHolder:
         from aar.cluster.node import node_name
 
         return {"node": node_name(), "gpu_ids": [str(g) for g in ray.get_gpu_ids()], "t": time.time()}
-
-
-def thread_env(threads: int) -> dict[str, str]:
-    t = str(threads)
-    return {"OMP_NUM_THREADS": t, "MKL_NUM_THREADS": t, "AAR_THREADS": t}
 
 
 class RaySlots:
@@ -97,7 +92,7 @@ class RaySlots:
                 if timeout is not None and time.time() - t0 > timeout:
                     raise TimeoutError(f"no Ray resources for {owner}/{label} within {timeout:.0f}s")
             info = ray.get(ref)
-            env = thread_env(self.threads)
+            env = slot_env(self.threads)
             device = ",".join(info["gpu_ids"]) or None
             if device is not None:
                 env["CUDA_VISIBLE_DEVICES"] = device
