@@ -10,6 +10,8 @@ State lives in one SQLite database in `root` (`queue.db`, WAL): a table of ticke
 inserts a `queued` ticket and polls; inside an immediate (write-locked) transaction it drops tickets of
 dead processes, and if a slot is free it grants the next ticket in round-robin order across owners:
 owners with fewer running jobs first, then the owner served least recently, then the oldest ticket.
+An owner may hold a reserved share (`reserve=R`, the overseer's: its checks must keep up with a whole
+team's claims): its tickets go first while it runs fewer than R jobs, then it queues like everyone else.
 A ticket is keyed by the holder's pid and its start time (from /proc), so the slot of a process that
 crashed (or was killed) is released on the next poll by anyone, and a recycled pid is not mistaken for
 the old holder.
@@ -36,7 +38,8 @@ CREATE TABLE IF NOT EXISTS tickets (
     state TEXT NOT NULL CHECK (state IN ('queued', 'running')),
     slot_index INTEGER,
     queued_at REAL NOT NULL,
-    started_at REAL
+    started_at REAL,
+    reserve INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS served (
     owner TEXT PRIMARY KEY,
@@ -130,9 +133,11 @@ class ComputeQueue:
         threads: int | None = None,
         poll: float = 0.05,
         devices: list[str] | None = None,
+        reserve: int = 0,
     ):
         """`devices` (GPU ids, e.g. ["0", "1"]): one slot per device; a job sees only its own
-        (CUDA_VISIBLE_DEVICES). `slots` is then len(devices)."""
+        (CUDA_VISIBLE_DEVICES). `slots` is then len(devices). `reserve`: this process's tickets are
+        served before the round-robin while their owner runs fewer than `reserve` jobs."""
         if devices:
             slots = len(devices)
         if slots < 1:
@@ -144,6 +149,7 @@ class ComputeQueue:
         self.slots = slots
         self.threads = threads if threads is not None else default_threads(slots)
         self.poll = poll
+        self.reserve = max(0, reserve)
         self._pid = os.getpid()
         self._pid_start = _proc_start(self._pid)
         self._local = threading.local()
@@ -154,6 +160,8 @@ class ComputeQueue:
             cols = {r[1] for r in db.execute("PRAGMA table_info(tickets)")}
             if "slot_index" not in cols:  # a queue made before slots were numbered
                 db.execute("ALTER TABLE tickets ADD COLUMN slot_index INTEGER")
+            if "reserve" not in cols:  # ... or before an owner could hold a reserved share
+                db.execute("ALTER TABLE tickets ADD COLUMN reserve INTEGER NOT NULL DEFAULT 0")
         finally:
             db.close()
 
@@ -183,7 +191,7 @@ class ComputeQueue:
                 ON r.owner = t.owner
             LEFT JOIN served s ON s.owner = t.owner
             WHERE t.state = 'queued'
-            ORDER BY COALESCE(r.n, 0), COALESCE(s.seq, -1), t.id
+            ORDER BY t.reserve > COALESCE(r.n, 0) DESC, COALESCE(r.n, 0), COALESCE(s.seq, -1), t.id
             LIMIT 1
             """
         ).fetchone()
@@ -229,9 +237,9 @@ class ComputeQueue:
         db = self._connect()
         try:
             cur = db.execute(
-                "INSERT INTO tickets(owner, label, pid, pid_start, state, queued_at) "
-                "VALUES (?, ?, ?, ?, 'queued', ?)",
-                (owner, label, self._pid, self._pid_start, t0),
+                "INSERT INTO tickets(owner, label, pid, pid_start, state, queued_at, reserve) "
+                "VALUES (?, ?, ?, ?, 'queued', ?, ?)",
+                (owner, label, self._pid, self._pid_start, t0, self.reserve),
             )
             ticket = int(cur.lastrowid or 0)
             try:

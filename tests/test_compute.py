@@ -16,7 +16,7 @@ WORKER = """
 import json, os, sys, time
 from aar.compute import ComputeQueue
 root, slots, owner, label, hold, log = sys.argv[1:7]
-q = ComputeQueue(root, int(slots), poll=0.01)
+q = ComputeQueue(root, int(slots), poll=0.01, reserve=int(os.environ.get("RESERVE", "0")))
 go = os.environ.get("GO")
 while go and not os.path.exists(go):  # start queueing together
     time.sleep(0.01)
@@ -36,13 +36,20 @@ with open(log, "a") as f:
 
 
 def _spawn(
-    root: Path, slots: int, owner: str, label: str, hold: float | str, log: Path, go: Path | None = None
+    root: Path,
+    slots: int,
+    owner: str,
+    label: str,
+    hold: float | str,
+    log: Path,
+    go: Path | None = None,
+    reserve: int = 0,
 ) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", WORKER, str(root), str(slots), owner, label, str(hold), str(log)],
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "GO": str(go or "")},
+        env={**os.environ, "GO": str(go or ""), "RESERVE": str(reserve)},
     )
 
 
@@ -64,6 +71,18 @@ def _wait_queued(q: ComputeQueue, n: int, deadline: float = 20.0) -> None:
     while len(q.status()) < n:
         assert time.time() - t0 < deadline, q.status()
         time.sleep(0.02)
+
+
+def _next_running(q: ComputeQueue, labels: set[str], deadline: float = 20.0) -> str:
+    """The one of `labels` granted first (the others still queued then)."""
+    t0 = time.time()
+    while True:
+        running = {r["label"] for r in q.status() if r["state"] == "running"} & labels
+        if running:
+            assert len(running) == 1, running
+            return running.pop()
+        assert time.time() - t0 < deadline, q.status()
+        time.sleep(0.01)
 
 
 def test_never_more_than_slots_holders(tmp_path: Path) -> None:
@@ -100,6 +119,43 @@ def test_round_robin_across_owners(tmp_path: Path) -> None:
     assert order[0] == "a0"
     assert order[1] == "b0", order  # B is served next, not after A's whole backlog
     assert order[2:] == ["a1", "a2", "a3", "a4"]  # A's own jobs stay in order
+
+
+def test_a_reserved_share_goes_first_up_to_its_size(tmp_path: Path) -> None:
+    """The overseer's reserve=1 of 2 slots: its job jumps an agent's earlier one while it runs none, and
+    queues behind it (round-robin) once it runs one."""
+    log, root = tmp_path / "log.jsonl", tmp_path / "q"
+    q = ComputeQueue(root, 2)
+    rel = {k: tmp_path / f"release-{k}" for k in ("a", "b", "c", "o")}
+    procs: list[subprocess.Popen] = []
+
+    def spawn(owner: str, label: str, hold: float | str, reserve: int = 0) -> subprocess.Popen:
+        procs.append(_spawn(root, 2, owner, label, hold, log, reserve=reserve))
+        return procs[-1]
+
+    try:
+        holders = [spawn("A", "a0", str(rel["a"])), spawn("B", "b0", str(rel["b"]))]
+        for h in holders:
+            assert h.stdout is not None and h.stdout.readline().strip() == "granted"
+        c0 = spawn("C", "c0", str(rel["c"]))  # an agent queues first...
+        _wait_queued(q, 3)
+        o0 = spawn("overseer", "o0", str(rel["o"]), reserve=1)  # ...then the overseer, twice
+        _wait_queued(q, 4)
+        o1 = spawn("overseer", "o1", 0.05, reserve=1)
+        _wait_queued(q, 5)
+        rel["a"].touch()
+        assert _next_running(q, {"c0", "o0"}) == "o0"  # the overseer's job before C's earlier one
+        rel["b"].touch()  # the overseer runs one (its share): C's job is next, not the overseer's second
+        assert _next_running(q, {"c0", "o1"}) == "c0"
+        rel["c"].touch()
+        rel["o"].touch()
+        for p in [*holders, c0, o0, o1]:
+            assert p.wait(timeout=60) == 0
+        order = [r["label"] for r in sorted(_records(log), key=lambda r: r["start"])]
+        assert set(order[:2]) == {"a0", "b0"} and order[2:] == ["o0", "c0", "o1"], order
+    finally:  # a failed assertion must not leave holders behind (they poll for files of this test)
+        for p in procs:
+            p.kill()
 
 
 def test_crashed_holder_releases_slot(tmp_path: Path) -> None:

@@ -53,6 +53,15 @@ def placements(run_dir: Path) -> dict[str, list[dict]]:
     return out
 
 
+def node_id_at(run_dir: Path, agent: str, t: float) -> str | None:
+    """The Ray node id `agent` ran on at time `t` (its last start at or before `t`; its first start when
+    `t` is earlier), from the head's placements; None when the run records none (local executor)."""
+    starts = [r for r in lines(Path(run_dir) / "agents" / agent / PLACEMENTS) if r.get("node_id")]
+    before = [r for r in starts if float(r.get("t", 0.0)) <= t]
+    pick = before[-1] if before else (starts[0] if starts else None)
+    return None if pick is None else str(pick["node_id"])
+
+
 def agent_nodes(run_dir: Path) -> dict[str, list[str]]:
     """Agent -> the nodes it ran on, in order (one entry per start)."""
     return {a: [str(r.get("node")) for r in starts] for a, starts in placements(run_dir).items()}

@@ -102,11 +102,15 @@ class LocalExecutor:
         pass
 
 
-def record_placement(folder: Path, node: str, restart: int, t: float) -> None:
-    """One line of RUN_DIR/agents/<name>/placements.jsonl: where a (re)start of the agent ran."""
+def record_placement(folder: Path, node: str, restart: int, t: float, node_id: str | None = None) -> None:
+    """One line of RUN_DIR/agents/<name>/placements.jsonl: where a (re)start of the agent ran (`node_id`:
+    its Ray node, so the overseer can re-check the agent's claims on the machine they were made on)."""
     folder.mkdir(parents=True, exist_ok=True)
+    rec: dict = {"t": t, "node": node, "restart": restart}
+    if node_id:
+        rec["node_id"] = node_id
     with open(folder / "placements.jsonl", "a") as f:
-        f.write(json.dumps({"t": t, "node": node, "restart": restart}) + "\n")
+        f.write(json.dumps(rec) + "\n")
 
 
 class LocalAgentProcess(ManagedProcess):
@@ -280,7 +284,7 @@ class RayAgentProcess:
         self.placed[self.name] = self.node_id
         self.started_at = self._synced = time.time()
         self.state = "running"
-        record_placement(self.folder, self.node, self.restarts, self.started_at)
+        record_placement(self.folder, self.node, self.restarts, self.started_at, self.node_id)
 
     # -- supervise --------------------------------------------------------------------------------
 

@@ -103,6 +103,7 @@ class RayRuns:
         threads: int = 1,
         gpus: float = 0.0,
         timeout: float = 1800.0,
+        node_id: str | None = None,
     ):
         from aar.cluster.store import connect
 
@@ -114,6 +115,7 @@ class RayRuns:
             gpus,
             timeout,
         )
+        self.node_id = node_id  # runs go to this node (an agent's own); None: spread by Ray
         self._packer: Any = None
 
     def bundle(self, public: Path, models: dict[str, str] | None = None) -> dict:
@@ -134,13 +136,21 @@ class RayRuns:
         out: Path,
         weak: dict[int, list[float]] | None = None,
         timeout: float | None = None,
+        node_id: str | None = None,
     ) -> dict[str, Any]:
         """Run and wait; the run's out/ folder is unpacked into `out`. Returns the task's record (no blob)
-        plus `waited` (submit to start, seconds) and `gpu_seconds` (wall seconds x GPUs held)."""
-        import ray
+        plus `waited` (submit to start, seconds) and `gpu_seconds` (wall seconds x GPUs held).
 
+        With a node (`node_id`, else the one given at construction) the run waits for CPUs on that node
+        and goes elsewhere only if the node is gone: an agent's runs and the re-checks of its claims then
+        see the same machine, so no idea can tell a re-check by the hardware it runs on."""
+        import ray
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        node = node_id or self.node_id
+        where: Any = NodeAffinitySchedulingStrategy(node, soft=True) if node else "SPREAD"
         task = ray.remote(run_on_node).options(
-            num_cpus=self.threads, num_gpus=self.gpus, scheduling_strategy="SPREAD", max_retries=0
+            num_cpus=self.threads, num_gpus=self.gpus, scheduling_strategy=where, max_retries=0
         )
         t0 = time.time()
         ref = task.remote(

@@ -26,6 +26,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=1, help="findings verified at once")
     p.add_argument("--slots", type=int, default=2, help="compute-queue slots (shared with the run)")
     p.add_argument("--threads", type=int, default=None, help="threads per re-run (default cores // slots)")
+    p.add_argument(
+        "--reserve",
+        type=int,
+        default=None,
+        help="slots whose next free turn goes to the overseer's re-runs before any agent's (default: half)",
+    )
     p.add_argument("--queue-dir", type=Path, default=None, help="compute queue root (default RUN_DIR/queue)")
     p.add_argument("--seeds", default="", help="held-out seeds (default: the task's, at most 3)")
     p.add_argument("--no-generalization", action="store_true")
@@ -50,8 +56,10 @@ def build(ns: argparse.Namespace) -> Overseer:
     url = ns.url or (None if ns.uds else os.environ.get("AAR_SERVER_URL"))
     uds = ns.uds or os.environ.get("AAR_SERVER_UDS") or (None if url else str(run_dir / "server.sock"))
     api = OverseerApi(url=None if uds else url, uds=uds, admin_token=token)
-    queue = ComputeQueue(ns.queue_dir or run_dir / "queue", ns.slots, threads=ns.threads,
-                         devices=devices_from_env())
+    devices = devices_from_env()
+    reserve = ns.reserve if ns.reserve is not None else max(1, len(devices or range(ns.slots)) // 2)
+    queue = ComputeQueue(ns.queue_dir or run_dir / "queue", ns.slots, threads=ns.threads, devices=devices,
+                         reserve=reserve)
     tasks_root = ns.tasks_dir.resolve()
     runner = Runner(queue=queue, sandbox=ns.sandbox, timeout=ns.timeout)
     if os.environ.get("AAR_EXECUTOR") == "ray":  # re-runs as Ray tasks, placed by Ray's scheduler

@@ -47,16 +47,18 @@ class Runner:
         *,
         weak: dict[int, list[float]] | None = None,
         models: dict[str, str] | None = None,
+        node: str | None = None,
     ) -> dict:
         """Predictions of the run (`predictions.json`, plus `manifest` when the runner wrote one);
         raises RerunError when the idea fails. `weak` / `models` replace the weak labels / model dirs
-        behind the same neutral paths (counterfactual runs)."""
+        behind the same neutral paths (counterfactual runs). `node`: the Ray node to run on (the
+        claiming agent's), under the Ray executor."""
         from aar.sandbox.layout import DATA, WORKSPACE
         from aar.sandbox.research import open_rerun_sandbox, rerun_dir, stage_rerun
         from aar.sandbox.view_cache import fill_view_cache
 
         if self.remote is not None:
-            return self._run_remote(Path(idea_dir), Path(data_dir), seed, label, weak, models)
+            return self._run_remote(Path(idea_dir), Path(data_dir), seed, label, weak, models, node)
         # the folder is named by a keyed hash of the label: its path must not tell the idea what run it is
         workspace, view = stage_rerun(rerun_dir(Path(work).resolve(), label), Path(idea_dir), Path(data_dir),
                                       self.sandbox, weak=weak, models=models)
@@ -90,7 +92,8 @@ class Runner:
                          "timed_out": timed_out, **extra})
 
     def _run_remote(self, idea_dir: Path, data_dir: Path, seed: int, label: str,
-                    weak: dict[int, list[float]] | None, models: dict[str, str] | None) -> dict:
+                    weak: dict[int, list[float]] | None, models: dict[str, str] | None,
+                    node: str | None = None) -> dict:
         """The same run as a Ray task: the held-out public dir (and any replaced model) is published to the
         run's store; the node stages the same view in a fresh sandbox and returns out/."""
         import tempfile
@@ -99,7 +102,7 @@ class Runner:
         with tempfile.TemporaryDirectory(prefix="aar-rerun-") as tmp:
             workspace = Path(tmp)
             res = self.remote.run(idea_dir, bundle, seed, f"{self.owner}/{label}", out=workspace / OUT,
-                                  weak=weak, timeout=self.timeout)
+                                  weak=weak, timeout=self.timeout, node_id=node)
             self._told(label, res["returncode"], res["seconds"], res["threads"], res["timed_out"],
                        node=res["node"], cpu_seconds=res["cpu_seconds"], waited=res["waited"],
                        gpu_seconds=res["gpu_seconds"])

@@ -50,6 +50,7 @@ class Plan:
     blank_model: Callable[[str], str | None] = lambda task: None  # task -> host dir of its blank strong
     shared: dict[str, dict] = field(default_factory=dict)  # label -> recorded run (this snapshot's)
     notes: list[str] = field(default_factory=list)  # checks not run, and why (joined into the close note)
+    node: str | None = None  # Ray node of the claiming agent when it claimed (its re-runs go there)
 
     def note(self, first: str | None = None) -> str | None:
         parts = [p for p in [first, *self.notes] if p]
@@ -74,7 +75,8 @@ class Plan:
         if run is None:
             try:
                 out = self.runner.run(
-                    self.idea, self.data(task, draw), seed, self.work, label, weak=weak, models=models
+                    self.idea, self.data(task, draw), seed, self.work, label, weak=weak, models=models,
+                    node=self.node,
                 )
                 run = {"predictions": list(out["test"]), "manifest": out.get("manifest")}
             except RerunError as e:

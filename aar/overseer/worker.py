@@ -18,10 +18,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aar.cluster.costs import node_id_at
 from aar.overseer.api import ApiError, OverseerApi
 from aar.overseer.rerun import Runner
 from aar.overseer.state import State
 from aar.overseer.verify import Plan, VerifyConfig, full_check, reproduce, screen
+from aar.report.records import to_seconds
 from aar.tasks.readiness import pending_tasks, task_ready
 from aarlab.w2s.baselines import BASELINES_DIR
 
@@ -259,6 +261,7 @@ class Overseer:
                 task,
                 work,
                 blank_model=self.blank_model,
+                node=node_id_at(self.cfg.run_dir, agent, to_seconds(f.get("created_at") or time.time())),
             )
             # reproduce from the server's record of the submission (its manifest), never the finding's text
             seed = int((sub.get("manifest") or {}).get("seed", 0)) if sub is not None else None

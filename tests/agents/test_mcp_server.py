@@ -24,6 +24,7 @@ from mcp_helpers import AAR, TOOLS, add_agent, processes_with, seat_args, seat_e
 from server_helpers import ServerProc, write_task
 
 from aar.agents.llm.prompt import library_docs
+from aar.sandbox.quota import is_mountpoint
 
 DIRECTION = "Try confidence-weighted losses on the weak labels."
 
@@ -196,6 +197,7 @@ def test_streamable_http_needs_the_token(server: ServerProc, tmp_path: Path) -> 
         proc.terminate()
         proc.wait(10)
     assert [r["tool"] for r in _audit(ws)][:3] == ["write_file", "read_file", "bash"]
+    assert not is_mountpoint(ws)  # a terminated seat unmounts its hard-quota workspace volume
 
 
 def test_url_mode_gives_sandboxed_commands_the_server(server: ServerProc, tmp_path: Path) -> None:

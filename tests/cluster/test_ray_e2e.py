@@ -132,16 +132,21 @@ def test_team_and_overseer_on_two_ray_nodes(cluster, tiny_tasks: Path, tmp_path:
         nodes = {n: p.node for n, p in sup.agents.items()}
         assert set(nodes.values()) == {"n1", "n2"}, nodes  # Ray spread the two agents over the two nodes
 
-        # kill alice's actor (as a lost node would) once the head holds a workspace with an idea in it
+        # kill alice's actor (as a lost node would) once she has a result: a run of hers on her first node
         alice = sup.agents["alice"]
         first = alice.node
         head_ws = run_dir / "agents" / "alice" / "workspace"
-        _wait(
-            lambda: _ideas(run_dir / "agents" / "alice") >= 1 and (head_ws / "ideas" / "idea-001").is_dir(),
-            150,
-            "alice's first idea on the head",
-            sup,
-        )
+        head_runs = run_dir / "agents" / "alice" / "experiments.jsonl"
+
+        def posted() -> bool:  # the server holds alice's first result (so its run's record is written)
+            found = sup.admin().findings(limit=100)
+            return any(f["type"] == "result" and f["agent"] == "alice" for f in found)
+
+        _wait(posted, 150, "alice's first result", sup)
+        # pull her folder now (the head's periodic pull can lag by seconds on a loaded machine, and she
+        # would finish before it) and kill her right after: she is still on her next idea
+        assert alice.sync()  # type: ignore[attr-defined]
+        assert _lines(head_runs) and (head_ws / "ideas" / "idea-001").is_dir()
         before = _ideas(run_dir / "agents" / "alice")
         alice.kill_node_side()  # type: ignore[attr-defined]
         _wait(lambda: alice.restarts == 1 and alice.state == "running", 60, "alice restarted", sup)
@@ -171,7 +176,13 @@ def test_team_and_overseer_on_two_ray_nodes(cluster, tiny_tasks: Path, tmp_path:
         runs = [r for a in ("alice", "bob") for r in _lines(run_dir / "agents" / a / "experiments.jsonl")]
         reruns = _lines(run_dir / "overseer" / "runs.jsonl")
         assert {r["node"] for r in runs} == {"n1", "n2"}, runs
-        assert "n2" in {r["node"] for r in reruns}, reruns
+        # each agent's runs on the node it ran on at the time (alice: the first node until her restart)
+        restart_t = _lines(run_dir / "agents" / "alice" / "placements.jsonl")[1]["t"]
+        for r in runs:
+            want = nodes["bob"] if r["agent"] == "bob" else (first if r["t"] < restart_t else alice.node)
+            assert r["node"] == want, (r, nodes, first, alice.node)
+        # the re-checks of each claim ran on the claiming agent's node of the time: both nodes
+        assert {r["node"] for r in reruns} == {"n1", "n2"}, reruns
         assert all(r["cpu_seconds"] and r["cpu_seconds"] > 0.1 for r in runs + reruns)
         state = json.loads((run_dir / "overseer" / "state.json").read_text())
         assert state["compute"]["nodes"]["n2"]["runs"] >= 1

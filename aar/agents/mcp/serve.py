@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import signal
 from typing import Any
 
 import anyio
@@ -52,10 +53,17 @@ async def _serve_stdio(server: Any) -> None:
         await server.run(read, write, server.create_initialization_options())
 
 
+def _exit_on_term(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def serve_seat(opts: SeatOptions, *, transport: str, host: str, port: int) -> None:
     """Raises SeatError before serving anything if the seat cannot be opened."""
     token = agent_token(opts, dict(os.environ))
     seat = open_seat(opts, token)
+    # SIGTERM unwinds to `seat.close()` (which unmounts the workspace volume); uvicorn re-raises the signal
+    # it caught after its graceful shutdown, and the default action would end the process right there
+    signal.signal(signal.SIGTERM, _exit_on_term)
     try:
         server = build_mcp_server(seat.toolset, seat_content(seat), name=seat.name, task=seat.task)
         if transport == "stdio":

@@ -158,6 +158,7 @@ def _remote_runs(args: argparse.Namespace) -> tuple[object | None, dict | None]:
         threads=args.threads or 1,
         gpus=float(os.environ.get("AAR_RAY_GPUS", "0")),
         timeout=args.run_timeout,
+        node_id=os.environ.get("AAR_RAY_NODE_ID"),  # the agent's own node, as its LLM peers' experiments
     )
     return runs, json.loads(os.environ["AAR_DATA_BUNDLE"])
 
