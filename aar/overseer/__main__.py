@@ -44,6 +44,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--baselines", default="", help="comma-separated baseline ideas to verify the same way")
     p.add_argument("--baseline-task", default="math")
+    p.add_argument(
+        "--baseline-runs",
+        type=Path,
+        default=None,
+        help="keep the baselines' re-runs here and reuse them in later runs (same code, data and models)",
+    )
     p.add_argument("--poll", type=float, default=2.0)
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per re-run")
     p.add_argument("--until-idle", action="store_true", help="exit once nothing is left to verify")
@@ -80,6 +86,7 @@ def build(ns: argparse.Namespace) -> Overseer:
         poll_interval=ns.poll,
         baselines=[b for b in ns.baselines.split(",") if b],
         baseline_task=ns.baseline_task,
+        baseline_runs=ns.baseline_runs,
         verify=VerifyConfig(
             seeds=tuple(int(s) for s in ns.seeds.split(",") if s) or None,
             generalization=not ns.no_generalization,

@@ -83,7 +83,8 @@ class Runner:
                        cpu_seconds=res.cpu_seconds, waited=slot.waited,
                        gpu_seconds=res.seconds if slot.device is not None else 0.0)
             text = res.stderr or res.stdout or ""
-            return self._outputs(workspace, label, res.returncode, res.timed_out, text)
+            out = self._outputs(workspace, label, res.returncode, res.timed_out, text)
+            return out | {"seconds": res.seconds}
 
     def _told(self, label: str, returncode: int, seconds: float, threads: int, timed_out: bool,
               **extra: Any) -> None:
@@ -107,7 +108,8 @@ class Runner:
                        node=res["node"], cpu_seconds=res["cpu_seconds"], waited=res["waited"],
                        gpu_seconds=res["gpu_seconds"])
             text = res["stderr"] or res["stdout"]
-            return self._outputs(workspace, label, res["returncode"], res["timed_out"], text)
+            out = self._outputs(workspace, label, res["returncode"], res["timed_out"], text)
+            return out | {"seconds": res["seconds"]}
 
     def _outputs(self, workspace: Path, label: str, returncode: int, timed_out: bool, text: str) -> dict:
         pred = output_file(workspace, "predictions.json")

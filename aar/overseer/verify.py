@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aar.overseer.api import ApiError, OverseerApi
+from aar.overseer.kept_runs import KeptRuns
 from aar.overseer.rerun import RerunError, Runner
 
 
@@ -51,9 +52,12 @@ class Plan:
     shared: dict[str, dict] = field(default_factory=dict)  # label -> recorded run (this snapshot's)
     notes: list[str] = field(default_factory=list)  # checks not run, and why (joined into the close note)
     node: str | None = None  # Ray node of the claiming agent when it claimed (its re-runs go there)
+    kept: KeptRuns | None = None  # a baseline's runs kept across runs (never a claim's)
+    reused: int = 0  # runs taken from `kept`
 
     def note(self, first: str | None = None) -> str | None:
-        parts = [p for p in [first, *self.notes] if p]
+        kept = f"{self.reused} run(s) reused from an earlier run's identical check" if self.reused else None
+        parts = [p for p in [first, *self.notes, kept] if p]
         return "; ".join(parts) if parts else None
 
     def data(self, task: str, draw: str) -> Path:
@@ -72,20 +76,32 @@ class Plan:
     ) -> dict:
         """Run once (or reuse this snapshot's run) and hand the server the predictions; its answer."""
         run = self.shared.get(label)
+        key = None
+        if run is None and self.kept is not None:
+            key = self.kept.key(self.idea, self.data(task, draw), label, models)
+            run = self.kept.get(key)
+            if run is not None:
+                self.reused += 1
+                run = {**run, "seconds": None}  # not run (nor timed) in this run
+                self.shared[label] = run
         if run is None:
             try:
                 out = self.runner.run(
                     self.idea, self.data(task, draw), seed, self.work, label, weak=weak, models=models,
                     node=self.node,
                 )
-                run = {"predictions": list(out["test"]), "manifest": out.get("manifest")}
+                run = {"predictions": list(out["test"]), "manifest": out.get("manifest"),
+                       "seconds": out.get("seconds")}
             except RerunError as e:
                 run = {"error": str(e)}
             if kind != "reproduce":  # a reproduce run compares with one finding's own submission
                 self.shared[label] = run
+            if key is not None and self.kept is not None:
+                self.kept.put(key, run)
         fields = dict(subject=self.subject, kind=kind, task=task, draw=draw, seed=seed)
         if "error" in run:
             return self.api.post_recheck(**fields, error=run["error"])
+        fields["seconds"] = run.get("seconds")  # the run's wall time, for the report's cost of the check
         try:
             return self.api.post_recheck(**fields, predictions=run["predictions"], manifest=run["manifest"])
         except ApiError as e:

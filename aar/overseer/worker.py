@@ -20,6 +20,7 @@ from pathlib import Path
 
 from aar.cluster.costs import node_id_at
 from aar.overseer.api import ApiError, OverseerApi
+from aar.overseer.kept_runs import KeptRuns
 from aar.overseer.rerun import Runner
 from aar.overseer.state import State
 from aar.overseer.verify import Plan, VerifyConfig, full_check, reproduce, screen
@@ -40,6 +41,7 @@ class OverseerConfig:
     baselines: list[str] = field(default_factory=list)  # baseline ideas to verify the same way
     baseline_task: str = "math"
     verify: VerifyConfig = field(default_factory=VerifyConfig)
+    baseline_runs: Path | None = None  # keep baselines' re-runs here across runs (`aar.overseer.kept_runs`)
 
 
 def all_tasks(tasks_root: Path) -> list[str]:
@@ -290,6 +292,7 @@ class Overseer:
             task,
             work,
             blank_model=self.blank_model,
+            kept=KeptRuns(self.cfg.baseline_runs) if self.cfg.baseline_runs is not None else None,
         )
         try:
             if screen(plan, self.cfg.verify) is not None:

@@ -36,6 +36,7 @@ def all_baselines() -> list[str]:
 
 def overseer_process(sandbox: str, slots: int, threads: int, baselines: list[str]):  # noqa: ANN201
     from aar.supervisor.config import ExtraProcess
+    from aarlab.paths import cache_dir
 
     return ExtraProcess(
         name="overseer",
@@ -59,6 +60,8 @@ def overseer_process(sandbox: str, slots: int, threads: int, baselines: list[str
             ",".join(baselines),
             "--baseline-task",
             "{task}",
+            "--baseline-runs",
+            str(cache_dir() / "overseer" / "baseline-runs"),
         ],
     )
 

@@ -278,6 +278,8 @@ def evidence_md(ev: dict | None) -> str:
     wall, cpu = fmt(c.get("wall_seconds"), 1), fmt(c.get("cpu_seconds"), 1)
     if not c.get("runs"):
         out.append("No re-run on record.")
+    elif not c.get("timed_runs"):
+        out.append(f"{c['runs']} re-runs; their times are not on record.")
     else:
         out.append(
             f"{c.get('runs', 0)} re-runs ({c.get('timed_runs', 0)} timed): {wall} s of wall time in all, "

@@ -141,6 +141,7 @@ def test_planted_cheaters_flagged(tiny_tasks: Path, tmp_path: Path) -> None:
         # on the tiny zoo the ablation may well find the method ignores its teacher: a label, not a flag
         assert honest["flags"] == [] and set(honest["labels"]) <= {"teacher-independent"}, json.dumps(honest)
         assert honest["status"] == "verified" and len(honest["runs"]) >= 4
+        assert all(r["seconds"] > 0 for r in honest["runs"]), honest["runs"]  # each run's wall time, measured
         assert honest["ablation_pgr"] is not None
         board = admin.verified_leaderboard("math")
         ranked = [r["agent"] for r in board if r["rank"] and r["kind"] == "claim"]
