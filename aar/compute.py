@@ -161,7 +161,11 @@ class ComputeQueue:
             if "slot_index" not in cols:  # a queue made before slots were numbered
                 db.execute("ALTER TABLE tickets ADD COLUMN slot_index INTEGER")
             if "reserve" not in cols:  # ... or before an owner could hold a reserved share
-                db.execute("ALTER TABLE tickets ADD COLUMN reserve INTEGER NOT NULL DEFAULT 0")
+                try:
+                    db.execute("ALTER TABLE tickets ADD COLUMN reserve INTEGER NOT NULL DEFAULT 0")
+                except sqlite3.OperationalError as e:  # another process migrated it first
+                    if "duplicate column" not in str(e):
+                        raise
         finally:
             db.close()
 

@@ -141,14 +141,18 @@ class RayRuns:
         """Run and wait; the run's out/ folder is unpacked into `out`. Returns the task's record (no blob)
         plus `waited` (submit to start, seconds) and `gpu_seconds` (wall seconds x GPUs held).
 
-        With a node (`node_id`, else the one given at construction) the run waits for CPUs on that node
-        and goes elsewhere only if the node is gone: an agent's runs and the re-checks of its claims then
-        see the same machine, so no idea can tell a re-check by the hardware it runs on."""
+        With the agent's own node (given at construction) its runs wait for CPUs there and go elsewhere
+        only if the node is gone. A re-check names the claiming agent's node (`node_id`): it runs there
+        when the node has the CPUs free, else wherever Ray has room at once, so that an agent keeping its
+        own node busy cannot hold up its verification (or anyone's)."""
         import ray
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-        node = node_id or self.node_id
-        where: Any = NodeAffinitySchedulingStrategy(node, soft=True) if node else "SPREAD"
+        where: Any = "SPREAD"
+        if node_id:
+            where = NodeAffinitySchedulingStrategy(node_id, soft=True, _spill_on_unavailable=True)
+        elif self.node_id:
+            where = NodeAffinitySchedulingStrategy(self.node_id, soft=True)
         task = ray.remote(run_on_node).options(
             num_cpus=self.threads, num_gpus=self.gpus, scheduling_strategy=where, max_retries=0
         )

@@ -63,7 +63,8 @@ def build(ns: argparse.Namespace) -> Overseer:
     uds = ns.uds or os.environ.get("AAR_SERVER_UDS") or (None if url else str(run_dir / "server.sock"))
     api = OverseerApi(url=None if uds else url, uds=uds, admin_token=token)
     devices = devices_from_env()
-    reserve = ns.reserve if ns.reserve is not None else max(1, len(devices or range(ns.slots)) // 2)
+    # half the slots by default; none of a one-slot queue (it would be all of it whenever checks wait)
+    reserve = ns.reserve if ns.reserve is not None else len(devices or range(ns.slots)) // 2
     queue = ComputeQueue(ns.queue_dir or run_dir / "queue", ns.slots, threads=ns.threads, devices=devices,
                          reserve=reserve)
     tasks_root = ns.tasks_dir.resolve()

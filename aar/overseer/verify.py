@@ -77,8 +77,9 @@ class Plan:
         """Run once (or reuse this snapshot's run) and hand the server the predictions; its answer."""
         run = self.shared.get(label)
         key = None
-        if run is None and self.kept is not None:
-            key = self.kept.key(self.idea, self.data(task, draw), label, models)
+        if run is None and self.kept is not None and weak is None:
+            what = {"kind": kind, "task": task, "draw": draw, "seed": seed, "label": label, "models": models}
+            key = self.kept.key(self.idea, self.data(task, draw), what | runner_settings(self.runner))
             run = self.kept.get(key)
             if run is not None:
                 self.reused += 1
@@ -108,6 +109,12 @@ class Plan:
             if e.status != 422 or run["manifest"] is None:
                 raise
             return self.api.post_recheck(**fields, predictions=run["predictions"])  # malformed manifest
+
+
+def runner_settings(runner: object) -> dict:
+    """What of the runner a kept run depends on: sandbox kind and threads per run."""
+    queue = getattr(runner, "queue", None)
+    return {"sandbox": getattr(runner, "sandbox", None), "threads": getattr(queue, "threads", None)}
 
 
 def heldout_seeds(plan: Plan, cfg: VerifyConfig) -> list[int]:

@@ -292,7 +292,7 @@ class Overseer:
             task,
             work,
             blank_model=self.blank_model,
-            kept=KeptRuns(self.cfg.baseline_runs) if self.cfg.baseline_runs is not None else None,
+            kept=self._kept(),
         )
         try:
             if screen(plan, self.cfg.verify) is not None:
@@ -313,6 +313,15 @@ class Overseer:
         return res
 
     # -- loops ----------------------------------------------------------------------------------
+
+    def _kept(self) -> KeptRuns | None:
+        if self.cfg.baseline_runs is None:
+            return None
+        try:
+            return KeptRuns(self.cfg.baseline_runs)
+        except OSError as e:  # an unusable folder costs re-runs, never the baseline's check
+            log.warning("baseline runs not kept (%s): %s", self.cfg.baseline_runs, e)
+            return None
 
     def pending_baselines(self) -> list[str]:
         done = self.state.data["baselines"]

@@ -67,7 +67,7 @@ def cluster(tiny_tasks: Path, tmp_path: Path):  # noqa: ANN201
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(600)  # 390 s measured on a shared 2-core machine at load ~7
+@pytest.mark.timeout(900)  # 378-450 s on an idle 2-core machine, 390 s at load ~7 (alice had 3 ideas)
 def test_team_and_overseer_on_two_ray_nodes(cluster, tiny_tasks: Path, tmp_path: Path) -> None:  # noqa: ANN001
     c, n2_cache = cluster
     run_dir = tmp_path / "run"
@@ -89,9 +89,9 @@ def test_team_and_overseer_on_two_ray_nodes(cluster, tiny_tasks: Path, tmp_path:
             {
                 "names": ["alice"],
                 "directions": ["confidence-filtering"],
-                # 3 ideas: still running when she is killed after her first, even when the head's loop
-                # lags on a loaded machine (with 2 she had once finished both by then)
-                "searcher": {"max_ideas": 3, **opts},
+                # 6 ideas: still running when she is killed after her first result, even when the head's
+                # loop lags on a loaded machine (with 3 she had once finished all of them by then)
+                "searcher": {"max_ideas": 6, **opts},
             },
             {"names": ["bob"], "directions": ["auxiliary-confidence"], "searcher": {"max_ideas": 1, **opts}},
         ],
@@ -181,8 +181,8 @@ def test_team_and_overseer_on_two_ray_nodes(cluster, tiny_tasks: Path, tmp_path:
         for r in runs:
             want = nodes["bob"] if r["agent"] == "bob" else (first if r["t"] < restart_t else alice.node)
             assert r["node"] == want, (r, nodes, first, alice.node)
-        # the re-checks of each claim ran on the claiming agent's node of the time: both nodes
-        assert {r["node"] for r in reruns} == {"n1", "n2"}, reruns
+        # re-checks prefer the claiming agent's node and spill to the other when it is full
+        assert "n2" in {r["node"] for r in reruns}, reruns
         assert all(r["cpu_seconds"] and r["cpu_seconds"] > 0.1 for r in runs + reruns)
         state = json.loads((run_dir / "overseer" / "state.json").read_text())
         assert state["compute"]["nodes"]["n2"]["runs"] >= 1
@@ -197,7 +197,7 @@ def test_team_and_overseer_on_two_ray_nodes(cluster, tiny_tasks: Path, tmp_path:
         sup.stop()
 
     # `aar resume` continues the Ray run: same workspaces, one more idea each
-    raw["agents"][0]["searcher"]["max_ideas"] = 4
+    raw["agents"][0]["searcher"]["max_ideas"] = 7
     raw["agents"][1]["searcher"]["max_ideas"] = 2
     (run_dir / "run.toml").write_text(dumps(RunConfig.model_validate(raw).model_dump(mode="json")))
     env = {**os.environ, "AAR_CACHE": os.environ["AAR_CACHE"]}
@@ -217,7 +217,7 @@ def test_team_and_overseer_on_two_ray_nodes(cluster, tiny_tasks: Path, tmp_path:
         timeout=300,
     )
     assert res.returncode == 0, (res.stdout[-2000:], res.stderr[-4000:])
-    for name, ideas in (("alice", 3), ("bob", 1)):
+    for name, ideas in (("alice", 6), ("bob", 1)):
         assert f"resumed: {ideas} ideas" in (run_dir / "agents" / name / "agent.log").read_text()
         assert _ideas(run_dir / "agents" / name) == ideas + 1
     report = (run_dir / "report.md").read_text()

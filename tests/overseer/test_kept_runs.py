@@ -79,3 +79,13 @@ def test_a_baseline_run_is_kept_and_reused_until_something_changes(tmp_path: Pat
     _plan(tmp_path, idea, runner, api, None).record("heldout", "math", "heldout", 1, "heldout-s1")
     assert runner.calls == 6
     assert oct((tmp_path / "kept").stat().st_mode & 0o777) == "0o700"
+
+    # the same label at another seed is another run; runs on permuted weak labels are never kept
+    _plan(tmp_path, idea, runner, api, kept).record("blank_strong", "math", "heldout", 0, "blank-strong")
+    _plan(tmp_path, idea, runner, api, kept).record("blank_strong", "math", "heldout", 1, "blank-strong")
+    assert runner.calls == 8
+    for _ in range(2):
+        _plan(tmp_path, idea, runner, api, kept).record(
+            "shuffled_weak", "math", "heldout", 0, "shuffled-weak", weak={0: [0.5] * 4}
+        )
+    assert runner.calls == 10
