@@ -80,13 +80,13 @@ def _files_no_links(folder: Path, skip: tuple[str, ...]) -> dict[str, bytes]:
             dirnames[:] = [d for d in dirnames if d not in skip]
             filenames = [f for f in filenames if f not in skip]
         for name in filenames:
-            data = _read_regular(name, dirfd)
+            data = read_regular(name, dirfd)
             if data is not None:
                 files[str(rel_dir / name)] = data
     return files
 
 
-def _read_regular(name: str, dirfd: int) -> bytes | None:
+def read_regular(name: str, dirfd: int) -> bytes | None:
     """The bytes of `name` in `dirfd` if it is a regular file there (not a link, fifo, device); else None."""
     try:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dirfd)

@@ -299,12 +299,17 @@ class RayAgentProcess:
         except (ray.exceptions.RayError, ray.exceptions.GetTimeoutError):
             # an actor that only answers late (busy, e.g. packing a huge workspace) is killed, not just
             # forgotten: else its agent would run on beside the restarted copy, with the same token
-            try:
-                ray.kill(self.actor, no_restart=True)
-            except Exception:  # noqa: BLE001 - an actor already gone
-                pass
-            self.actor = None
+            self._kill_actor()
             return -9
+
+    def _kill_actor(self) -> None:
+        import ray
+
+        try:
+            ray.kill(self.actor, no_restart=True)
+        except Exception:  # noqa: BLE001 - an actor already gone
+            pass
+        self.actor = None
 
     def sync(self) -> bool:
         """Pull the agent's folder from its node to the head; False when the node cannot be reached."""
@@ -331,11 +336,7 @@ class RayAgentProcess:
             try:
                 rc = ray.get(self.actor.reap.remote(), timeout=60)
             except (ray.exceptions.RayError, ray.exceptions.GetTimeoutError):
-                try:
-                    ray.kill(self.actor, no_restart=True)
-                except Exception:  # noqa: BLE001 - an actor already gone
-                    pass
-                self.actor = None
+                self._kill_actor()
             self.sync()
             if self.actor is not None:
                 ray.kill(self.actor)

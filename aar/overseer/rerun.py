@@ -128,7 +128,8 @@ def output_file(workspace: Path, name: str) -> bytes | None:
     there (out/ itself, or the file) names a path of this host, e.g. a private labels.json of the very shape
     of predictions.json, so links are never followed (O_NOFOLLOW at each step below the trusted workspace)."""
     import os
-    import stat
+
+    from aar.cluster.bundles import read_regular
 
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
     try:
@@ -142,10 +143,6 @@ def output_file(workspace: Path, name: str) -> bytes | None:
     finally:
         os.close(top)
     try:
-        fd = os.open(name, flags, dir_fd=out)
-    except OSError:
-        return None
+        return read_regular(name, out)
     finally:
         os.close(out)
-    with open(fd, "rb") as fh:
-        return fh.read() if stat.S_ISREG(os.fstat(fh.fileno()).st_mode) else None
