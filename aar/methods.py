@@ -21,13 +21,30 @@ MAX_TOTAL_BYTES = 2 * 1024 * 1024
 DOC_SUFFIXES = (".md", ".txt", ".rst")  # notes: not part of what a method is
 NOT_A_METHOD = ("strong_ceiling",)  # reads true labels: a ceiling, never "the closest baseline"
 
-# aarlab.w2s.recipe.Recipe's defaults (that module imports torch; the server must stay light)
+# aarlab.w2s.recipe.Recipe's defaults, every field but `name` (that module imports torch; the server must
+# stay light; tests/report/test_method_words.py keeps the two equal)
 RECIPE_DEFAULTS: dict = {
     "mode": None,
     "label_source": "weak_soft",
     "mix_alpha": 0.5,
+    "feature_view": "auto",
+    "feature_dim": None,
+    "direction_method": "pca",
+    "direction_candidates": 4,
+    "icm_steps": 60,
+    "icm_flip_frac": 0.02,
+    "icm_temperature": 1.0,
+    "icm_consistency": 2.0,
+    "icm_question_sep": None,
+    "knn_k": 10,
+    "channel_prior": "student",
+    "channel_em_iters": 0,
+    "channel_beta": 1.0,
+    "channel_alpha": 1.0,
+    "hard_targets": False,
     "filter": "none",
     "filter_keep": 0.7,
+    "relabel_dropped": False,
     "reweight": "none",
     "loss": "ce",
     "aux_alpha": 0.5,
@@ -36,6 +53,9 @@ RECIPE_DEFAULTS: dict = {
     "epochs": None,
     "weight_decay": 0.0,
     "l2": None,
+    "pca_dim": None,
+    "student_view": "all",
+    "early_stop": False,
 }
 Files = dict[str, str]
 
@@ -153,6 +173,28 @@ def method_key(files: Files) -> str:
     return h.hexdigest()
 
 
+def run_key(folder: Path) -> str:
+    """What an idea folder's runs depend on: every file but the notes (`is_doc`), byte for byte, with
+    config.json canonical and without its `name`. Two folders with one key run alike (unless their code
+    reads its own notes), so the overseer checks them once. Unlike `method_key`, binary files count: a
+    key that ignored a data file would let one snapshot's runs stand for another's."""
+    folder = Path(folder)
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if not path.is_file() or path.is_symlink() or is_doc(rel) or "__pycache__" in path.parts:
+            continue
+        if path.suffix == ".pyc":
+            continue
+        raw = path.read_bytes()
+        if rel == "config.json":
+            raw = _method_view({"config.json": raw.decode("utf-8", "replace"),
+                                "run.py": (folder / "run.py").read_text("utf-8", "replace")
+                                if (folder / "run.py").is_file() else ""})["config.json"].encode()
+        h.update(rel.encode() + b"\0" + hashlib.sha256(raw).digest())
+    return h.hexdigest()
+
+
 def _pct(x: object) -> str:
     return f"{100 * float(x):.0f}%" if isinstance(x, int | float) else str(x)
 
@@ -166,8 +208,19 @@ def describe_recipe(recipe: dict) -> str:
         "strong_prior": "the strong model's own zero-shot labels (no weak labels)",
         "mix": f"a mix of the weak soft labels ({_pct(1 - float(r['mix_alpha']))}) and the strong "
         f"model's zero-shot prior ({_pct(r['mix_alpha'])})",
+        "direction": f"the labels of an unsupervised truth direction in its frozen features "
+        f"({r['direction_method']}), oriented by the weak labels",
+        "icm": f"labels found by mutual-predictability search (ICM, {r['icm_steps']} annealing steps "
+        f"from the weak labels)",
+        "knn": f"the weak labels smoothed over each item's {r['knn_k']} nearest neighbours in its features",
+        "channel": f"a noisy-channel posterior (weak labels as noisy evidence, {r['channel_prior']} prior"
+        f"{', EM ' + str(r['channel_em_iters']) + ' iterations' if r['channel_em_iters'] else ''})",
     }.get(r["label_source"], f"label source {r['label_source']}")
     parts = [f"Train the strong model{' (' + r['mode'] + ' mode)' if r['mode'] else ''} on {src}"]
+    if r["pca_dim"] is not None:
+        parts.append(f"with a probe head on the top {r['pca_dim']} principal components of its features")
+    if r["student_view"] != "all":
+        parts.append(f"on the `{r['student_view']}` feature view")
     keep = _pct(r["filter_keep"])
     if r["filter"] == "weak_confidence":
         parts.append(f"keeping the {keep} of unlabeled items the weak model is most sure of")
@@ -175,6 +228,8 @@ def describe_recipe(recipe: dict) -> str:
         parts.append(f"keeping the {keep} where the weak labels agree most with the strong prior")
     elif r["filter"] != "none":
         parts.append(f"filter {r['filter']} (keep {r['filter_keep']})")
+    if r["filter"] != "none" and r["relabel_dropped"]:
+        parts.append("then letting that student relabel what the filter dropped and training again")
     if r["reweight"] == "weak_confidence":
         parts.append("weighting items by the weak model's confidence")
     elif r["reweight"] == "agreement":
@@ -188,6 +243,8 @@ def describe_recipe(recipe: dict) -> str:
         "gce": "generalized cross-entropy (robust to label noise)",
     }.get(r["loss"], f"loss {r['loss']}")
     parts.append(f"with {loss}")
+    if r["early_stop"]:
+        parts.append("stopping early on held-out weak-label misfit")
     if int(r["rounds"] or 1) > 1:
         parts.append(f"over {r['rounds']} rounds of self-training (later targets half its own predictions)")
     hp = [
@@ -195,7 +252,13 @@ def describe_recipe(recipe: dict) -> str:
         for k in ("lr", "epochs", "weight_decay", "l2")
         if r[k] is not None and r[k] != RECIPE_DEFAULTS[k]
     ]
-    extra = [f"{k} {v}" for k, v in recipe.items() if k not in RECIPE_DEFAULTS]
+    said = {"mode", "label_source", "pca_dim", "student_view", "filter", "filter_keep", "relabel_dropped",
+            "reweight", "loss", "aux_alpha", "early_stop", "rounds", "lr", "epochs", "weight_decay", "l2",
+            "direction_method", "icm_steps", "knn_k", "channel_prior", "channel_em_iters"}
+    extra = [  # the other fields that differ from their defaults
+        f"{k.replace('_', ' ')} {v}" for k, v in recipe.items()
+        if k not in said and (k not in RECIPE_DEFAULTS or v != RECIPE_DEFAULTS[k])
+    ]
     text = ", ".join(parts)
     if hp or extra:
         text += "; " + ", ".join(hp + extra)

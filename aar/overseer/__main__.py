@@ -39,8 +39,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--screen-margin",
         type=float,
-        default=0.1,
+        default=0.05,
         help="a claim whose first held-out PGR is within this of the best verified one is fully checked",
+    )
+    p.add_argument(
+        "--public-margin",
+        type=float,
+        default=0.15,
+        help="screen out, unrun, a claim whose public PGR is this far below the best verified one",
     )
     p.add_argument("--baselines", default="", help="comma-separated baseline ideas to verify the same way")
     p.add_argument("--baseline-task", default="math")
@@ -93,6 +99,7 @@ def build(ns: argparse.Namespace) -> Overseer:
             generalization=not ns.no_generalization,
             screen=not ns.no_screen,
             screen_margin=ns.screen_margin,
+            public_margin=ns.public_margin,
         ),
     )
     return Overseer(api, cfg, runner)

@@ -1,9 +1,12 @@
 """The overseer loop: poll `result` findings, verify each in fresh sandboxes, announce flags.
 
 Order: the queue is sorted by the server-recorded public PGR of the submission a result cites (never a
-number the agent wrote). Each claim is screened (reproduce + one held-out seed) and fully checked only
-if it can still reach the top of the verified ranking; a finding that cites a snapshot already checked
-reuses that snapshot's runs and only reproduces its own submission. Baselines go through the same path.
+number the agent wrote). Each claim is screened first (on that public PGR, then on one held-out seed) and
+reproduced and fully checked only if it can still reach the top of the verified ranking; a finding whose
+snapshot runs like one already checked (`aar.methods.run_key`: the same files but notes, a recipe's name
+aside) reuses its runs (a reproduce run on another seed is new), and the server compares the shared
+reproduce run with each finding's own submission.
+Baselines go through the same path.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aar import methods
 from aar.cluster.costs import node_id_at
 from aar.overseer.api import ApiError, OverseerApi
 from aar.overseer.kept_runs import KeptRuns
@@ -185,26 +189,40 @@ class Overseer:
         pgrs = [p for p in pgrs if isinstance(p, int | float)]
         return max(pgrs) if pgrs else None
 
-    def _check(self, plan: Plan, key: str, seed: int | None, note: str | None = None) -> dict:
-        """Reproduce (when a submission is cited), screen, and run the full check if the claim can still
-        reach the top; close the verification on the server."""
+    def _check(self, plan: Plan, key: str, seed: int | None, public_pgr: float | None = None) -> dict:
+        """Screen, and for a claim that can still reach the top reproduce it (when a submission is cited) and
+        run the full check; close the verification on the server.
+
+        Screening comes first and costs at most one run: a claim whose server-recorded public PGR is far
+        below the best verified one is screened out without a run, else one held-out seed decides. Only a
+        claim that passes is reproduced, so a screened claim is never ranked whether it reproduces or not."""
         cfg = self.cfg.verify
         with self._claim_locks.setdefault(key, threading.Lock()):
             plan.shared.update(self._shared_runs(key))
-            screened = False
+            # a method already fully checked (another finding with its runs) is not screened again: its
+            # runs are all there, so this finding gets the same verification for one reproduce run at most
+            checked = sum(label.startswith("heldout-") for label in plan.shared) > 1
+            best = self.best_verified()
+            far = public_pgr is not None and best is not None and public_pgr < best - cfg.public_margin
+            if cfg.screen and far and not checked:
+                note = (
+                    f"screened: public PGR {public_pgr:.3f} (the server's record of its submission) below "
+                    f"the best verified {best:.3f} by more than {cfg.public_margin}; not re-run"
+                )
+                return self.api.close_verification(plan.subject, screened=True, note=note)
+            screened, note = False, None
             try:
-                if seed is not None and not reproduce(plan, seed):
-                    return self.api.close_verification(
-                        plan.subject, note="does not reproduce: not measured further"
-                    )
                 pgr0 = screen(plan, cfg)
                 best = self.best_verified()
-                if pgr0 is not None and cfg.screen and best is not None and pgr0 < best - cfg.screen_margin:
+                low = pgr0 is not None and best is not None and pgr0 < best - cfg.screen_margin
+                if cfg.screen and low and not checked:
                     screened = True
                     note = (
                         f"screened: held-out PGR {pgr0:.3f} on one seed, below the best verified "
                         f"{best:.3f} by more than {cfg.screen_margin}; not checked further"
                     )
+                elif seed is not None and not reproduce(plan, seed):
+                    note = "does not reproduce: not measured further"
                 elif pgr0 is not None:
                     others = [t for t in all_tasks(self.cfg.tasks_root) if t != plan.task]
                     full_check(plan, cfg, others)
@@ -267,7 +285,9 @@ class Overseer:
             )
             # reproduce from the server's record of the submission (its manifest), never the finding's text
             seed = int((sub.get("manifest") or {}).get("seed", 0)) if sub is not None else None
-            payload = self._check(plan, f"{task}-{f['snapshot_id']}", seed)
+            # snapshots that differ only in notes or a recipe's name share one set of runs
+            key = f"{task}-{methods.run_key(idea)}"
+            payload = self._check(plan, key, seed, public_pgr=(sub or {}).get("pgr"))
         for name in payload.get("flags", []):
             if name == "probing":
                 continue  # announced once per agent

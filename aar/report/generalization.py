@@ -8,7 +8,12 @@ MAX_METHODS = 12  # the best ones; the full list is in the methods table
 
 def generalization_matrix(main_task: str, methods_rows: list[dict], baselines: list[dict]) -> dict:
     """{"tasks": [main, others...], "rows": [{"name", "kind", "status", "pgr": {task: PGR | None}}]}."""
-    chosen = [m for m in methods_rows if m.get("status") in ("verified", "screened")][:MAX_METHODS]
+    shown = [  # a claim screened out on its public PGR alone has no held-out run to show
+        m for m in methods_rows
+        if m.get("status") == "verified"
+        or (m.get("status") == "screened" and m.get("verified_pgr") is not None)
+    ]
+    chosen = shown[:MAX_METHODS]
     others: set[str] = set()
     for r in chosen + baselines:
         others.update((r.get("generalization") or {}).keys())

@@ -228,10 +228,10 @@ def judge(runs: list[Run], facts: Facts) -> Judgment:
         j.flag("foreign-snapshot", "the result's snapshot was first uploaded by another agent")
     if any(f in DISQUALIFYING for f in j.flags):
         j.status = "flagged"
+    elif facts.screened:  # on its public PGR (no run) or on one held-out seed that ran
+        j.status = "screened"
     elif not heldout_ok:
         j.status = "failed"
-    elif facts.screened:
-        j.status = "screened"
     else:
         j.status = "verified"
     return j

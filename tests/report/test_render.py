@@ -474,3 +474,16 @@ def test_agent_text_stays_text(tmp_path: Path) -> None:
     row = next(line for line in md.splitlines() if line.startswith("| 1 | "))
     header = md.splitlines()[md.splitlines().index(row) - 2]
     assert row.count(" | ") == header.count(" | ")  # the title's "|" did not split a cell
+
+
+def test_a_claim_screened_out_unrun_has_no_generalization_row() -> None:
+    from aar.report.generalization import generalization_matrix
+
+    rows = [
+        {"title": "kept", "agent": "a", "status": "verified", "verified_pgr": 0.6,
+         "generalization": {"code": 0.4}},
+        {"title": "one seed", "agent": "b", "status": "screened", "verified_pgr": 0.2},
+        {"title": "unrun", "agent": "c", "status": "screened", "verified_pgr": None},
+    ]
+    g = generalization_matrix("math", rows, [])
+    assert [r["name"] for r in g["rows"]] == ["kept (a)", "one seed (b)"]

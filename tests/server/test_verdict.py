@@ -35,6 +35,9 @@ def test_failed_without_a_successful_heldout_run() -> None:
 
 def test_screened() -> None:
     assert judge([held(0.5)], facts(screened=True)).status == "screened"
+    # screened out on its public PGR: no run at all, and still screened, not failed
+    assert judge([], facts(screened=True)).status == "screened"
+    assert judge([], facts()).status == "failed"
 
 
 @pytest.mark.parametrize(

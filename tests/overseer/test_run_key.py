@@ -1,0 +1,41 @@
+"""`aar.methods.run_key`: snapshots that run alike share one key (the overseer checks them once); any file a
+run can read but notes changes it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aar.methods import run_key
+from aarlab.w2s.recipe import write_idea
+
+
+def _idea(root: Path, name: str, recipe: dict, notes: str = "") -> Path:
+    folder = write_idea(root / name, {**recipe, "name": name})
+    (folder / "NOTES.md").write_text(notes or f"# {name}\n")
+    return folder
+
+
+def test_notes_and_a_recipes_name_do_not_make_another_run(tmp_path: Path) -> None:
+    a = _idea(tmp_path, "idea-001", {"pca_dim": 20, "loss": "aux_conf"}, "mine")
+    b = _idea(tmp_path, "idea-007", {"pca_dim": 20, "loss": "aux_conf"}, "replicated from alice")
+    # the same recipe with a default written out is the same recipe
+    c = _idea(tmp_path, "c", {"pca_dim": 20, "loss": "aux_conf", "rounds": 1})
+    assert run_key(a) == run_key(b) == run_key(c)
+
+
+def test_code_recipe_and_data_files_do(tmp_path: Path) -> None:
+    base = _idea(tmp_path, "base", {"pca_dim": 20})
+    other = _idea(tmp_path, "other", {"pca_dim": 24})
+    assert run_key(base) != run_key(other)
+    code = _idea(tmp_path, "code", {"pca_dim": 20})
+    (code / "run.py").write_text((code / "run.py").read_text() + "\n# changed\n")
+    assert run_key(code) != run_key(base)
+    data = _idea(tmp_path, "data", {"pca_dim": 20})
+    (data / "weights.bin").write_bytes(bytes(range(256)))  # a binary file a run could load
+    assert run_key(data) != run_key(base)
+    shadow = _idea(tmp_path, "shadow", {"pca_dim": 20})
+    (shadow / "aarlab").mkdir()
+    (shadow / "aarlab" / "__init__.py").write_text("")  # would shadow the library on the idea's sys.path
+    assert run_key(shadow) != run_key(base)
+    assert json.loads((base / "config.json").read_text())["name"] == "base"
