@@ -108,6 +108,13 @@ def _check(
             built += 1
     assert built >= 1
 
+    # a replication of one's own idea on other seeds cites that idea's snapshot: one method, checked once
+    for f in findings:
+        if f["type"] == "result" and "(replication of idea-" in f["title"]:
+            idea = f["title"].split("(replication of ")[1].split(" ")[0]
+            first = [g for g in findings if g["agent"] == f["agent"] and g["title"].startswith(f"{idea}:")]
+            assert [g["snapshot_id"] for g in first] == [f["snapshot_id"]], (f, first)
+
     # audit logs are complete: every evaluation and every finding on the server has its tool call
     for name in ("alice", "bob"):
         audit = _audit(run_dir, name)

@@ -213,6 +213,9 @@ def test_imports_are_replicated_and_state_survives_a_restart() -> None:
     assert t is not None and pol.absorb(theirs, 0.9, "b", 18, "cd" * 32) is None
     weak_import = pol.absorb({"label_source": "strong_prior"}, -0.5, "c", 19, "ef" * 32)
     assert weak_import is not None and weak_import.key not in pol.pending_builds
+    # one replication per agent (max_replications): a second competitive import is learned, not re-run
+    second = pol.absorb({"label_source": "knn", "knn_k": 20}, 0.95, "d", 20, "ab" * 32)
+    assert second is not None and second.key not in pol.pending_builds and t.key in pol.pending_builds
     n_study = len(pol.study.trials)
     saved = json.loads(json.dumps(pol.to_json()))
     p = pol.propose()
@@ -226,3 +229,11 @@ def test_imports_are_replicated_and_state_survives_a_restart() -> None:
     props = drive(clone, task, 3)  # and it goes on proposing new recipes after the restart
     new = {k for k, x in clone.trials.items() if x.agent == "a"} - before
     assert len(new) >= 2 and all(p.origin in ("tpe", "confirm", "ablate") for p in props)
+
+
+def test_an_agent_tries_its_own_seed_recipes_before_a_colleagues_result() -> None:
+    pol = policy("capacity-control")
+    t = pol.absorb({"label_source": "icm"}, 0.9, "b", finding_id=3, snapshot_id="ab" * 32)
+    assert t is not None and t.key in pol.pending_builds
+    origins = [q["origin"] for q in pol.queue]
+    assert origins == ["seed"] * len(pol.direction.seeds) + ["replicate"], origins

@@ -302,8 +302,12 @@ class SearcherAgent:
                 f"{p.hypothesis}\n\nRecipe to try: `{json.dumps(space.compact(p.recipe))}`",
                 parent_id=self._parent_finding(p),
             )
-        write_idea(folder, {**space.compact(p.recipe), "name": idea})
-        (folder / "NOTES.md").write_text(self._notes(idea, p))
+        own = self._own_folder(p)
+        if own is not None:  # a replication of our own idea: the same snapshot, so it is checked once
+            folder = own
+        else:
+            write_idea(folder, {**space.compact(p.recipe), "name": idea})
+            (folder / "NOTES.md").write_text(self._notes(idea, p))
         scores: dict[str, float] = {}
         accuracy: dict[str, float] = {}
         preds: dict[str, str] = {}
@@ -325,6 +329,15 @@ class SearcherAgent:
         trial = self.policy.record(p, scores, idea=idea, accuracy=accuracy, preds=preds)
         self._share_result(trial, p, folder, list(accuracy.values()), last_sub, scores, idea)
         return trial
+
+    def _own_folder(self, p: Proposal) -> Path | None:
+        """The folder of this agent's own idea that `p` replicates unchanged on other seeds, if any."""
+        parent = p.parent
+        if p.origin != "confirm" or parent is None or parent.agent != self.cfg.name or not parent.idea:
+            return None
+        folder = self.ws / "ideas" / parent.idea
+        same = space.key(parent.recipe) == space.key(p.recipe)
+        return folder if same and (folder / "run.py").is_file() else None
 
     def _packed_test_predictions(self, path: Path) -> str | None:
         """This run's test predictions, kept (packed) for paired tests; None if they cannot be read."""

@@ -71,11 +71,11 @@ DIRECTIONS: list[Direction] = [
     Direction(
         name="capacity-control",
         text="For a convex student the gain over the weak model is its misfit on the weak labels: restrict "
-        "the probe to the top principal components and stop early on held-out weak-label misfit, so it "
-        "cannot fit the weak errors.",
-        focus=["pca_dim", "early_stop", "l2", "epochs", "loss"],
-        fixed={"mode": "probe", "early_stop": True},
-        seeds=[{"mode": "probe", "pca_dim": 16}, {"mode": "probe", "early_stop": True, "loss": "aux_conf"}],
+        "the probe to the top principal components (or stop early on held-out weak-label misfit), so it "
+        "cannot fit the weak errors, and let it trust its own confident predictions.",
+        focus=["pca_dim", "loss", "aux_alpha", "filter", "filter_keep", "early_stop", "l2"],
+        fixed={"mode": "probe"},
+        seeds=[{"mode": "probe", "pca_dim": 16}, {"mode": "probe", "pca_dim": 16, "loss": "aux_conf"}],
     ),
     Direction(
         name="filter-then-relabel",

@@ -49,7 +49,7 @@ GRIDS: dict[str, list[Any]] = {
     "epochs": [None, 5, 10, 20, 50, 100, 200],
     "l2": [None, 0.0, 0.001, 0.01, 0.1, 1.0],
     "weight_decay": [0.0, 0.001, 0.01, 0.1],
-    "pca_dim": [None, 4, 8, 16, 32, 64],
+    "pca_dim": [None, 4, 8, 12, 16, 20, 24, 32, 48, 64],  # fine where a probe turns from too few to too many
 }
 # switches before the parameters they switch on (the order a define-by-run search suggests them in)
 COMPONENTS = list(CATEGORICAL) + list(GRIDS)

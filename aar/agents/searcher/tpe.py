@@ -7,8 +7,9 @@ is sampled by TPE); then TPE over the whole space (`TPESampler(multivariate=True
 define-by-run: a parameter is suggested only when its switch makes it active, as
 `aarlab.w2s.recipe.CONDITIONS` says). Colleagues' competitive results are *replicated*: enqueued as
 trials with their exact recipe and run on this agent's seeds, which gives TPE a measurement on the
-same footing as its own and the agent per-item predictions to test against. TPE's objective is the
-mean public PGR over the agent's seeds.
+same footing as its own and the agent per-item predictions to test against (up to `max_replications`:
+each costs one of the few evaluations an agent gets in a short run; TPE learns the others' reported PGR).
+TPE's objective is the mean public PGR over the agent's seeds.
 
 Statistics (`aarlab.w2s.paired`). Every comparison is a paired test of two runs on the items both were
 scored on (McNemar on the public half, from the public accuracies and the two prediction vectors),
@@ -93,7 +94,8 @@ class TpePolicy:
         incumbent_alpha: float = 0.05,
         startup: int = 4,
         focus_trials: int = 6,
-        max_confirms: int = 2,
+        max_confirms: int = 1,
+        max_replications: int = 1,
         ablations: int = 1,
         max_ablations: int = 3,
         patience: int = 4,
@@ -107,6 +109,9 @@ class TpePolicy:
         self.alpha, self.incumbent_alpha = alpha, incumbent_alpha
         self.startup, self.focus_trials = startup, focus_trials
         self.max_confirms, self.ablations, self.max_ablations = max_confirms, ablations, max_ablations
+        # colleagues' results run again on our seeds: each costs one of the few evaluations an agent gets
+        self.max_replications = max_replications
+        self.replications = 0
         self.patience, self.widen = patience, widen
         self.stale_tpe = 0  # TPE trials since the incumbent last changed
         self.wide_level = 0  # how many times the free components widened (never narrows again)
@@ -188,6 +193,7 @@ class TpePolicy:
             "queue": self.queue,
             "incumbent": self.incumbent,
             "confirms": self.confirms,
+            "replications": self.replications,
             "tpe_asked": self.tpe_asked,
             "stale_tpe": self.stale_tpe,
             "wide_level": self.wide_level,
@@ -203,6 +209,7 @@ class TpePolicy:
         self.queue = state.get("queue", [])
         self.incumbent = state.get("incumbent")
         self.confirms = state.get("confirms", 0)
+        self.replications = state.get("replications", 0)
         self.tpe_asked = state.get("tpe_asked", 0)
         self.stale_tpe = state.get("stale_tpe", 0)
         self.wide_level = state.get("wide_level", 0)
@@ -456,7 +463,8 @@ class TpePolicy:
     def _set_incumbent(self, t: Trial, previous: Trial | None) -> None:
         self.incumbent = t.key
         self.stale_tpe = 0
-        if self.extra_seeds and self.confirms < self.max_confirms:
+        queued = sum(1 for q in self.queue if q["origin"] == "confirm")
+        if self.extra_seeds and self.confirms + queued < self.max_confirms:
             seed = next((s for s in self.extra_seeds if str(s) not in t.scores), None)
             if seed is not None:
                 self.queue.insert(
@@ -541,9 +549,13 @@ class TpePolicy:
         self.trials[k] = t
         self._add_finished(t, float(pgr))  # TPE learns the reported score at once
         own = self.best(own_only=True)
-        if own is None or (self.value(own) or 0.0) - build_margin <= pgr:
+        competitive = own is None or (self.value(own) or 0.0) - build_margin <= pgr
+        if competitive and self.replications < self.max_replications:
+            self.replications += 1
+            # after our direction's own seed recipes: an agent tries its direction before a colleague's
+            at = sum(1 for q in self.queue if q["origin"] == "seed")
             self.queue.insert(
-                0,
+                at,
                 {
                     "recipe": r,
                     "origin": "replicate",
