@@ -18,16 +18,19 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from aarlab.paths import cache_dir, feature_cache_dirs
 from aarlab.w2s.backends.base import FinetuneConfig, LossFn, ModelBackend
 from aarlab.w2s.backends.train_loop import train_classifier
 from aarlab.w2s.hfquiet import quiet_hf
 from aarlab.w2s.probe import ProbeHead
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 SURPRISE_K = 8  # the K most surprising tokens of a text
 WINDOW_K = 8  # and the log-probs of its last K tokens
@@ -42,7 +45,7 @@ def is_zoo_model(spec: str | Path) -> bool:
 class _Scorer:
     """Runs a causal LM over texts and exposes last-position logits, hidden states and token log-probs."""
 
-    def __init__(self, model: torch.nn.Module, tok: AutoTokenizer, yes_id: int, no_id: int) -> None:
+    def __init__(self, model: torch.nn.Module, tok: PreTrainedTokenizerBase, yes_id: int, no_id: int) -> None:
         self.model, self.tok, self.yes_id, self.no_id = model, tok, yes_id, no_id
 
     def batch(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -93,7 +96,7 @@ class ZooPredictor:
     @torch.no_grad()
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         self.scorer.model.eval()
-        out = []
+        out: list[torch.Tensor] = []
         for i in range(0, len(texts), BATCH):
             ids, mask = self.scorer.batch(texts[i : i + BATCH])
             out.append(torch.softmax(self.scorer.label_logits(ids, mask), dim=1)[:, 1])
@@ -131,15 +134,41 @@ class ZooBackend(ModelBackend):
     name = "zoo"
 
     def __init__(self, path: str | Path) -> None:
-        quiet_hf()
         self.path = Path(path).resolve()
         self.info = json.loads((self.path / "aar_zoo.json").read_text())
-        self.tok = AutoTokenizer.from_pretrained(self.path)
-        self.model = AutoModelForCausalLM.from_pretrained(self.path).eval()
-        labels = self.info["label_tokens"]
-        self.yes_id = self.tok.convert_tokens_to_ids(labels["yes"])
-        self.no_id = self.tok.convert_tokens_to_ids(labels["no"])
-        self.scorer = _Scorer(self.model, self.tok, self.yes_id, self.no_id)
+        self._scorer: _Scorer | None = None
+
+    @property
+    def scorer(self) -> _Scorer:
+        """The model and its tokenizer, loaded on first use: a probe run whose features are all cached
+        never loads them (nor imports transformers), which is most of a short run's time."""
+        if self._scorer is None:
+            quiet_hf()
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            tok = AutoTokenizer.from_pretrained(self.path)
+            model = AutoModelForCausalLM.from_pretrained(self.path).eval()
+            labels = self.info["label_tokens"]
+            self._scorer = _Scorer(
+                model, tok, tok.convert_tokens_to_ids(labels["yes"]), tok.convert_tokens_to_ids(labels["no"])
+            )
+        return self._scorer
+
+    @property
+    def model(self) -> torch.nn.Module:
+        return self.scorer.model
+
+    @property
+    def tok(self) -> PreTrainedTokenizerBase:
+        return self.scorer.tok
+
+    @property
+    def yes_id(self) -> int:
+        return self.scorer.yes_id
+
+    @property
+    def no_id(self) -> int:
+        return self.scorer.no_id
 
     # ---- probe features -------------------------------------------------------------------
     def cache_name(self, texts: Sequence[str], kind: str = "features") -> str:
@@ -187,7 +216,10 @@ class ZooBackend(ModelBackend):
 
     def feature_groups(self) -> dict[str, slice]:
         """`hidden`: the last-layer hidden state; `surprise`: the token log-prob statistics and the margin."""
-        d = int(self.model.config.hidden_size)
+        if self._scorer is not None:
+            d = int(self.model.config.hidden_size)
+        else:  # read from the config file: no need to load the model for it
+            d = int(json.loads((self.path / "config.json").read_text())["hidden_size"])
         return {"hidden": slice(0, d), "surprise": slice(d, None)}
 
     def contrast_features(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
