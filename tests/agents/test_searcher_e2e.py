@@ -112,7 +112,8 @@ def _check(
     for f in findings:
         if f["type"] == "result" and "(replication of idea-" in f["title"]:
             idea = f["title"].split("(replication of ")[1].split(" ")[0]
-            first = [g for g in findings if g["agent"] == f["agent"] and g["title"].startswith(f"{idea}:")]
+            first = [g for g in findings if g["agent"] == f["agent"] and g["type"] == "result"
+                     and g["title"].startswith(f"{idea}:")]
             assert [g["snapshot_id"] for g in first] == [f["snapshot_id"]], (f, first)
 
     # audit logs are complete: every evaluation and every finding on the server has its tool call
