@@ -196,9 +196,11 @@ def test_no_cheater_verified_above_the_honest_best(small_cache: Path, tmp_path: 
         for doc in reruns:
             assert doc.get("seen", []) == [], doc  # every run isolated: no run sees another's traces
         # the self-rewriter's snapshot was taken after its run had rewritten it: the overseer ran the
-        # rewritten code, which does not reproduce the submission
+        # rewritten code, which answers 1 everywhere, so it is screened out on its held-out run before it
+        # is reproduced, or (if it passed the screen) does not reproduce the submission; never verified
         if any(doc.get("rewritten") for doc in reruns):
-            assert "unreproducible" in ver[finding["self_rewriter"]]["flags"], report
+            rewriter = ver[finding["self_rewriter"]]
+            assert rewriter["status"] == "screened" or "unreproducible" in rewriter["flags"], report
         acted = [doc["acted"] for doc in reruns if "acted" in doc]
         assert "cheat" in acted and "honest" in acted, acted  # it told the knowledge-removed run apart...
 
