@@ -142,25 +142,29 @@ def full_recipe(recipe: dict) -> dict:
     return {**RECIPE_DEFAULTS, **recipe}
 
 
-def _method_view(files: Files) -> Files:
-    """The files that make the method: no notes, config.json canonical and without its `name` (a recipe's
-    defaults filled in: written out or left out, they are the same recipe)."""
-    out: Files = {}
+def canonical_config(files: Files) -> str | None:
+    """config.json as one text for every way of writing the same config: without its `name`, keys sorted,
+    and for a recipe idea the recipe's defaults filled in (written out or left out, the same recipe)."""
+    if "config.json" not in files:
+        return None
     recipe = recipe_of(files)
-    for name, text in files.items():
-        if is_doc(name):
-            continue
-        if name == "config.json" and recipe is not None:
-            text = json.dumps(full_recipe(recipe), indent=1, sort_keys=True) + "\n"
-        elif name == "config.json":
-            try:
-                cfg = json.loads(text)
-                if isinstance(cfg, dict):
-                    cfg.pop("name", None)
-                text = json.dumps(cfg, indent=1, sort_keys=True) + "\n"
-            except ValueError:
-                pass
-        out[name] = text
+    if recipe is not None:
+        return json.dumps(full_recipe(recipe), indent=1, sort_keys=True) + "\n"
+    try:
+        cfg = json.loads(files["config.json"])
+    except ValueError:
+        return files["config.json"]
+    if isinstance(cfg, dict):
+        cfg.pop("name", None)
+    return json.dumps(cfg, indent=1, sort_keys=True) + "\n"
+
+
+def _method_view(files: Files) -> Files:
+    """The files that make the method: no notes, config.json canonical (`canonical_config`)."""
+    out = {name: text for name, text in files.items() if not is_doc(name)}
+    config = canonical_config(files)
+    if config is not None:
+        out["config.json"] = config
     return out
 
 
@@ -188,9 +192,10 @@ def run_key(folder: Path) -> str:
             continue
         raw = path.read_bytes()
         if rel == "config.json":
-            raw = _method_view({"config.json": raw.decode("utf-8", "replace"),
-                                "run.py": (folder / "run.py").read_text("utf-8", "replace")
-                                if (folder / "run.py").is_file() else ""})["config.json"].encode()
+            code = folder / "run.py"
+            text = {"config.json": raw.decode("utf-8", "replace"),
+                    "run.py": code.read_text("utf-8", "replace") if code.is_file() else ""}
+            raw = (canonical_config(text) or "").encode()
         h.update(rel.encode() + b"\0" + hashlib.sha256(raw).digest())
     return h.hexdigest()
 
