@@ -237,11 +237,3 @@ def test_an_agent_tries_its_own_seed_recipes_before_a_colleagues_result() -> Non
     assert t is not None and t.key in pol.pending_builds
     origins = [q["origin"] for q in pol.queue]
     assert origins == ["seed"] * len(pol.direction.seeds) + ["replicate"], origins
-
-
-def test_a_colleagues_result_waits_for_our_seeds_behind_a_queued_confirm() -> None:
-    pol = policy("capacity-control")
-    pol.queue.insert(0, {"recipe": pol.queue[0]["recipe"], "origin": "confirm", "seeds": [1], "reason": "r"})
-    assert pol.absorb({"label_source": "icm"}, 0.9, "b", finding_id=3, snapshot_id="ab" * 32) is not None
-    origins = [q["origin"] for q in pol.queue]
-    assert origins == ["confirm"] + ["seed"] * len(pol.direction.seeds) + ["replicate"], origins

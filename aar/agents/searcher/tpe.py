@@ -553,7 +553,7 @@ class TpePolicy:
         if competitive and self.replications < self.max_replications:
             self.replications += 1
             # after our direction's own seed recipes: an agent tries its direction before a colleague's
-            at = max((i + 1 for i, q in enumerate(self.queue) if q["origin"] == "seed"), default=0)
+            at = sum(1 for q in self.queue if q["origin"] == "seed")
             self.queue.insert(
                 at,
                 {
