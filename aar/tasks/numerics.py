@@ -10,6 +10,17 @@ other architectures (arm64) train with their own kernels and are not bit-identic
 
 The steps after pretraining (weak artifacts, strong-ceiling baselines) run with `ZOO_THREADS` threads
 and the machine's own kernels, like every experiment that is later compared with them.
+
+How OpenMP threads wait for each other changes no result, only the speed, and which way is fast depends
+on the machine's load (`benchmarks/zoo_step.py`, math strong model, 2-core VM, ms/step):
+
+    OMP_WAIT_POLICY     idle machine   2 busy processes beside it   at nice 10 beside them
+    ACTIVE (spin)            141               1231                  over 7000 (*)
+    unset (libgomp)          169                596                  over 7000 (*)
+    PASSIVE (sleep)          433                373                        2425
+
+(*) 15 steps had not run in 300 s. So a build stage that has the cores to itself spins (`wait_policy`),
+and one that shares them sleeps.
 """
 
 from __future__ import annotations
@@ -23,19 +34,31 @@ ZOO_THREADS = 2  # threads per zoo model / task pipeline, on every machine (the 
 PINNED_KERNELS_X86 = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 
 
-def thread_env(threads: int = ZOO_THREADS) -> dict[str, str]:
-    """Thread settings for a build process. OpenMP threads sleep instead of spinning while they wait:
-    on a busy machine spinning threads of a 2-thread process were measured 5x slower; results are the same."""
+def thread_env(threads: int = ZOO_THREADS, wait: str = "PASSIVE") -> dict[str, str]:
+    """Thread settings for a build process; `wait`: how its OpenMP threads wait (same results either way)."""
     t = str(threads)
-    return {"OMP_NUM_THREADS": t, "MKL_NUM_THREADS": t, "OMP_WAIT_POLICY": "PASSIVE"}
+    return {"OMP_NUM_THREADS": t, "MKL_NUM_THREADS": t, "OMP_WAIT_POLICY": wait}
 
 
-def pinned_env() -> dict[str, str]:
+def pinned_env(wait: str = "PASSIVE") -> dict[str, str]:
     """Environment of a zoo pretraining process: fixed threads and, on x86-64, fixed kernels."""
-    env = thread_env()
+    env = thread_env(wait=wait)
     if platform.machine().lower() in ("x86_64", "amd64"):
         env.update(PINNED_KERNELS_X86)
     return env
+
+
+def idle_cores(interval: float = 0.5) -> float:
+    """How many cores were idle over the last `interval` seconds (now, not the load average's last minute)."""
+    import psutil
+
+    return sum(100.0 - p for p in psutil.cpu_percent(interval=interval, percpu=True)) / 100.0
+
+
+def wait_policy(threads: int = ZOO_THREADS) -> str:
+    """ACTIVE (spinning) when `threads` cores are idle now, else PASSIVE: spinning threads are 3x faster on
+    cores of their own and many times slower on shared ones (see the table above)."""
+    return "ACTIVE" if idle_cores() >= threads - 0.25 else "PASSIVE"
 
 
 def numerics_tag() -> dict[str, object]:

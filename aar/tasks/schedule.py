@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 
 from aar.paths import tasks_dir
 from aar.tasks.events import parse
-from aar.tasks.numerics import ZOO_THREADS, pinned_env, thread_env
+from aar.tasks.numerics import ZOO_THREADS, pinned_env, thread_env, wait_policy
 from aar.tasks.readiness import BUILDING, DRAWS, draw_ready, task_ready
 from aarlab.paths import cache_dir
 
@@ -198,7 +198,11 @@ class Build:
     def _zoo_worker(self, task: str, roles: list[str]) -> None:
         cmd = [sys.executable, "-m", "aar.tasks.zoo.worker", "--size", self.size, "--task", task,
                "--roles", ",".join(roles)]
-        self._worker(task, "zoo", cmd, pinned_env())
+        # A task's own models are what a waiting team needs first: their threads spin when they have the
+        # cores to themselves. The blank model, and all that comes once the team runs (`background`),
+        # shares the cores with it, where spinning threads of a low-priority process crawl.
+        foreground = not self._nice and "blank" not in roles
+        self._worker(task, "zoo", cmd, pinned_env(wait_policy() if foreground else "PASSIVE"))
 
     def _worker(self, task: str, worker: str, cmd: list[str], env: dict[str, str]) -> None:
         log_path = self.log_dir / f"build-{self.size}-{task}.log"

@@ -15,7 +15,8 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     from aar.tasks.numerics import ZOO_THREADS, pinned_env
 
-    env = pinned_env()
+    # the numerics (threads, kernels), not the wait policy, which the scheduler picks and no weight depends on
+    env = {k: v for k, v in pinned_env().items() if k != "OMP_WAIT_POLICY"}
     if any(os.environ.get(k) != v for k, v in env.items()):  # torch reads these only when it loads
         os.execve(sys.executable, [sys.executable, "-m", "aar.tasks.zoo.worker", *(argv or sys.argv[1:])],
                   {**os.environ, **env})

@@ -1,0 +1,67 @@
+"""How a build's OpenMP threads wait: spinning for a task's own models on idle cores, else sleeping."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aar.tasks import numerics, schedule
+from aar.tasks.schedule import Build
+
+
+def test_busy_cores_are_not_counted_idle() -> None:
+    n = os.cpu_count() or 1
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    try:
+        assert numerics.idle_cores(interval=1.0) < 1.0
+        assert numerics.wait_policy(threads=2) == "PASSIVE"
+    finally:
+        for b in burners:
+            b.kill()
+            b.wait()
+
+
+def _policies(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, idle: float, nice: int,
+              roles: list[str]) -> str:
+    monkeypatch.setenv("AAR_CACHE", str(tmp_path))
+    monkeypatch.setattr(numerics, "idle_cores", lambda interval=0.5: idle)
+    seen: list[dict[str, str]] = []
+    build = Build("tiny", ("math",), missing_only=True)
+    monkeypatch.setattr(build, "_worker", lambda task, worker, cmd, env: seen.append(env))
+    build._nice = nice
+    build._zoo_worker("math", roles)
+    (env,) = seen
+    assert env["OMP_NUM_THREADS"] == str(numerics.ZOO_THREADS)  # the numerics never change with it
+    return env["OMP_WAIT_POLICY"]
+
+
+def test_scheduler_spins_only_for_a_tasks_own_models_with_the_cores_free(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # the scheduler imported wait_policy by name: route it to the module, whose idle_cores is patched
+    monkeypatch.setattr(schedule, "wait_policy", lambda threads=2: numerics.wait_policy(threads))
+    free = float(numerics.ZOO_THREADS)
+    assert _policies(monkeypatch, tmp_path, free, 0, ["weak", "strong"]) == "ACTIVE"
+    assert _policies(monkeypatch, tmp_path, 0.5, 0, ["weak", "strong"]) == "PASSIVE"  # others use the cores
+    assert _policies(monkeypatch, tmp_path, free, 10, ["strong"]) == "PASSIVE"  # the team is running
+    assert _policies(monkeypatch, tmp_path, free, 0, ["blank"]) == "PASSIVE"  # built alongside the team
+
+
+def test_zoo_worker_does_not_restart_for_the_wait_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker re-executes itself to fix the numerics; the wait policy is not part of them."""
+    from aar.tasks.zoo import worker
+
+    env = {**os.environ, **numerics.pinned_env("ACTIVE")}
+    monkeypatch.setattr(os, "environ", env)
+    calls: list[object] = []
+    monkeypatch.setattr(os, "execve", lambda *a: calls.append(a))
+    with pytest.raises(SystemExit):  # argparse: no --size; it got past the re-exec check
+        worker.main([])
+    assert calls == []
+    env["OMP_NUM_THREADS"] = "7"
+    with pytest.raises(SystemExit):
+        worker.main([])
+    assert len(calls) == 1
