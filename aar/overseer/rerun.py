@@ -21,7 +21,9 @@ from aar.sandbox.research import IDEA, OUT
 
 
 class RerunError(RuntimeError):
-    pass
+    def __init__(self, message: str, seconds: float | None = None) -> None:
+        super().__init__(message)
+        self.seconds = seconds  # how long the failed run ran (None: it never started)
 
 
 @dataclass
@@ -83,7 +85,7 @@ class Runner:
                        cpu_seconds=res.cpu_seconds, waited=slot.waited,
                        gpu_seconds=res.seconds if slot.device is not None else 0.0)
             text = res.stderr or res.stdout or ""
-            out = self._outputs(workspace, label, res.returncode, res.timed_out, text)
+            out = self._outputs(workspace, label, res.returncode, res.timed_out, text, res.seconds)
             return out | {"seconds": res.seconds}
 
     def _told(self, label: str, returncode: int, seconds: float, threads: int, timed_out: bool,
@@ -108,14 +110,15 @@ class Runner:
                        node=res["node"], cpu_seconds=res["cpu_seconds"], waited=res["waited"],
                        gpu_seconds=res["gpu_seconds"])
             text = res["stderr"] or res["stdout"]
-            out = self._outputs(workspace, label, res["returncode"], res["timed_out"], text)
+            out = self._outputs(workspace, label, res["returncode"], res["timed_out"], text, res["seconds"])
             return out | {"seconds": res["seconds"]}
 
-    def _outputs(self, workspace: Path, label: str, returncode: int, timed_out: bool, text: str) -> dict:
+    def _outputs(self, workspace: Path, label: str, returncode: int, timed_out: bool, text: str,
+                 seconds: float) -> dict:
         pred = output_file(workspace, "predictions.json")
         if returncode != 0 or pred is None:
             why = " (timed out)" if timed_out else ""
-            raise RerunError(f"{label}: exit {returncode}{why}: {text[-800:]}")
+            raise RerunError(f"{label}: exit {returncode}{why}: {text[-800:]}", seconds=seconds)
         out = json.loads(pred)
         manifest = output_file(workspace, "manifest.json")
         if manifest is not None:

@@ -80,6 +80,8 @@ class Plan:
     ) -> dict:
         """Run once (or reuse this snapshot's run) and hand the server the predictions; its answer."""
         run = self.shared.get(label)
+        if run is not None and "error" in run:
+            run = None  # a failed run of this snapshot (for an earlier finding) is tried again, not inherited
         key = None
         if run is None and self.kept is not None and weak is None:
             what = {"kind": kind, "task": task, "draw": draw, "seed": seed, "label": label, "models": models}
@@ -98,15 +100,15 @@ class Plan:
                 run = {"predictions": list(out["test"]), "manifest": out.get("manifest"),
                        "seconds": out.get("seconds")}
             except RerunError as e:
-                run = {"error": str(e)}
+                run = {"error": str(e), "seconds": e.seconds}
             # a reproduce run too: the server compares it with each finding's own submission
             self.shared[label] = run
-            if key is not None and self.kept is not None:
-                self.kept.put(key, run)
+            if key is not None and self.kept is not None and "error" not in run:
+                self.kept.put(key, run)  # not a failure: a timeout on a loaded machine is tried again
         fields = dict(subject=self.subject, kind=kind, task=task, draw=draw, seed=seed)
+        fields["seconds"] = run.get("seconds")  # the run's wall time, for the report's cost of the check
         if "error" in run:
             return self.api.post_recheck(**fields, error=run["error"])
-        fields["seconds"] = run.get("seconds")  # the run's wall time, for the report's cost of the check
         try:
             return self.api.post_recheck(**fields, predictions=run["predictions"], manifest=run["manifest"])
         except ApiError as e:

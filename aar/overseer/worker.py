@@ -268,6 +268,8 @@ class Overseer:
                 subject, note="the result names no snapshot (or task) to re-run"
             )
         else:
+            # where the agent ran the cited submission (a finding can be posted later, after a restart)
+            ran_at = to_seconds((sub or {}).get("created_at") or f.get("created_at") or time.time())
             work = self.home / "work" / f"f{fid}"
             if work.exists():
                 shutil.rmtree(work)
@@ -281,7 +283,7 @@ class Overseer:
                 task,
                 work,
                 blank_model=self.blank_model,
-                node=node_id_at(self.cfg.run_dir, agent, to_seconds(f.get("created_at") or time.time())),
+                node=node_id_at(self.cfg.run_dir, agent, ran_at),
             )
             # reproduce from the server's record of the submission (its manifest), never the finding's text
             seed = int((sub.get("manifest") or {}).get("seed", 0)) if sub is not None else None

@@ -89,3 +89,38 @@ def test_a_baseline_run_is_kept_and_reused_until_something_changes(tmp_path: Pat
             "shuffled_weak", "math", "heldout", 0, "shuffled-weak", weak={0: [0.5] * 4}
         )
     assert runner.calls == 10
+
+
+class FailingOnceRunner(CountingRunner):
+    """Fails its first run after 2.5 s (a timeout on a loaded machine, say), then runs."""
+
+    def run(self, idea, data, seed, work, label, **kw):  # noqa: ANN001, ANN003, ANN201
+        from aar.overseer.rerun import RerunError
+
+        self.calls += 1
+        if self.calls == 1:
+            raise RerunError(f"{label}: exit 1 (timed out)", seconds=2.5)
+        return {"test": [1] * 4, "manifest": None, "seconds": 1.5}
+
+
+def test_a_failed_run_posts_its_time_and_is_neither_kept_nor_inherited(tmp_path: Path) -> None:
+    strong, public, idea = _setup(tmp_path)
+    kept = KeptRuns(tmp_path / "kept")
+    runner, api = FailingOnceRunner(), RecordingApi()
+
+    first = _plan(tmp_path, idea, runner, api, kept)
+    first.record("heldout", "math", "heldout", 0, "heldout-s0")
+    assert api.posts[-1]["error"].endswith("(timed out)") and api.posts[-1]["seconds"] == 2.5
+
+    # a later run of the same baseline runs it again rather than taking the kept failure
+    _plan(tmp_path, idea, runner, api, kept).record("heldout", "math", "heldout", 0, "heldout-s0")
+    assert runner.calls == 2 and api.posts[-1]["predictions"] == [1] * 4
+
+    # another finding citing a copy of a snapshot (shared runs) tries the failed run again too
+    runner, api = FailingOnceRunner(), RecordingApi()
+    one = _plan(tmp_path, idea, runner, api, None)
+    one.record("reproduce", "math", "main", 0, "reproduce")
+    copy = _plan(tmp_path, idea, runner, api, None)
+    copy.shared.update(one.shared)
+    copy.record("reproduce", "math", "main", 0, "reproduce")
+    assert runner.calls == 2 and "error" in api.posts[0] and api.posts[1]["predictions"] == [1] * 4
