@@ -103,8 +103,8 @@ class Plan:
                 run = {"error": str(e), "seconds": e.seconds}
             # a reproduce run too: the server compares it with each finding's own submission
             self.shared[label] = run
-            if key is not None and self.kept is not None and "error" not in run:
-                self.kept.put(key, run)  # not a failure: a timeout on a loaded machine is tried again
+            if key is not None and self.kept is not None:
+                self.kept.put(key, run)  # (a failure is not kept: KeptRuns.put)
         fields = dict(subject=self.subject, kind=kind, task=task, draw=draw, seed=seed)
         fields["seconds"] = run.get("seconds")  # the run's wall time, for the report's cost of the check
         if "error" in run:
