@@ -110,8 +110,14 @@ def supervise_and_report(cfg, verify_minutes: float, build: Build | None = None)
         try:
             sup.wait()
             if build is not None and not build.done():
-                console.print("agents done; the held-out tasks are still being built: " + summary(build))
-                while not build.done():
+                restarted = build.foreground()  # the team's cores are free: the build takes them
+                again = f" ({', '.join(restarted)}: model restarted with the cores free)" if restarted else ""
+                if not build.checks_ready():
+                    console.print(f"agents done; the held-out tasks are still being built: {summary(build)}"
+                                  + again)
+                # the claims' checks wait for every task (models, blank model, probe baselines); the other
+                # modes' baselines go on being built during the grace (what is done by the report is kept)
+                while not build.checks_ready():
                     sup.step()
                     time.sleep(2.0)
             if build is not None and build.errors:

@@ -57,7 +57,8 @@ def _alive(pid: int) -> bool:
 
 
 def pending_tasks(root: Path) -> list[str]:
-    """Tasks that a live build under `root` has not finished yet (sorted)."""
+    """Tasks that a live build under `root` has not made `ready` yet (sorted): ready is everything a check
+    of a claim runs on (models, blank model, files, reference-mode baselines); other modes may follow."""
     out: set[str] = set()
     for path in (Path(root) / BUILDING).glob("*.json"):
         try:
@@ -66,7 +67,7 @@ def pending_tasks(root: Path) -> list[str]:
         except (OSError, ValueError, KeyError, TypeError):
             continue
         if _alive(pid):
-            out.update(t for t, s in status.get("tasks", {}).items() if s not in ("done", "failed"))
+            out.update(t for t, s in status.get("tasks", {}).items() if s not in ("ready", "done", "failed"))
     return sorted(out)
 
 

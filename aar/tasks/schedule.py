@@ -1,13 +1,17 @@
 """The build of the zoo and tasks: one pipeline per task, each stage in a worker process, tasks in parallel.
 
-Per task: its missing zoo models (`python -m aar.tasks.zoo.worker`, fixed numerics), then its files,
-weak artifacts and baselines (`python -m aar.tasks.prepare_worker`), then its blank model (a zoo
-worker again: only the overseer's knowledge-removed ablation needs it, so the team does not wait for it).
-At most `jobs` tasks run at once (default: cores // ZOO_THREADS), in the order given, so the first task
-(a demo's main task) gets the machine first. What a task has already got is not built again; a per-task
-file lock keeps two builds from writing the same task. Progress: `Build.status()` (what
-`aar.tasks.progress` shows) and, for other processes, `<tasks root>/.building/<pid>.json` (read by
-`aar.tasks.readiness.pending_tasks`).
+Per task, in three phases:
+1. its missing zoo models (`python -m aar.tasks.zoo.worker`, fixed numerics), then its files, weak
+   artifacts and reference-mode (probe) baselines (`python -m aar.tasks.prepare_worker`): the task is
+   then ready to score;
+2. its blank model (a zoo worker again: only the overseer's knowledge-removed ablation needs it): the task
+   is then `ready`, everything a claim's check runs on;
+3. the other modes' baselines (finetune), which no probe-mode run or check waits for.
+Each phase is queued after that phase of every task, so on a machine that builds one task at a time
+(`jobs`, default cores // ZOO_THREADS) a demo's main task comes first, then what the overseer needs of
+every task, then the rest. What a task has already got is not built again; a per-task file lock keeps two
+builds from writing the same task. Progress: `Build.status()` (what `aar.tasks.progress` shows) and, for
+other processes, `<tasks root>/.building/<pid>.json` (read by `aar.tasks.readiness.pending_tasks`).
 
     build = Build("full", ("math", "code", "world"), missing_only=True)
     build.start(); build.wait_ready("math"); ...; build.wait()      # or build.run() for all of it
@@ -35,6 +39,8 @@ from aar.tasks.readiness import BUILDING, DRAWS, draw_ready, task_ready
 from aarlab.paths import cache_dir
 
 MODES = ("probe", "finetune")
+REFERENCE = "probe"  # the zoo tasks' reference mode: its baselines make a task scorable
+PHASES = ("score", "blank", "rest")
 
 
 class BuildError(RuntimeError):
@@ -102,12 +108,15 @@ class Build:
         self.errors: dict[str, str] = {}
         self.started_at: float | None = None
         self._ready = {t: threading.Event() for t in tasks}
+        self._phases = {t: {p: threading.Event() for p in PHASES} for t in tasks}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._procs: set[subprocess.Popen] = set()
         self._pool: ThreadPoolExecutor | None = None
         self._done = threading.Event()
         self._nice = 0  # added to the workers' CPU priority (`background`)
+        self._restartable: dict[subprocess.Popen, str] = {}  # zoo workers whose threads sleep -> task
+        self._restarted: set[subprocess.Popen] = set()
         self._status_path = self.root / BUILDING / f"{os.getpid()}.json"
         self._status_at = 0.0
         self.log_dir = cache_dir() / "logs"
@@ -133,7 +142,7 @@ class Build:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._write_status(force=True)
         self._pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="aar-build")
-        futures = [self._pool.submit(self._run_task, t) for t in self.tasks]
+        futures = [self._pool.submit(self._run_phase, t, phase) for phase in PHASES for t in self.tasks]
 
         def finish() -> None:
             for f in futures:
@@ -145,37 +154,58 @@ class Build:
         threading.Thread(target=finish, name="aar-build-finish", daemon=True).start()
         return self
 
-    def _run_task(self, task: str) -> None:
-        stages = [s for s in self.stages if s.task == task]
+    def _prepare_cmd(self, task: str, modes: list[str]) -> list[str]:
+        cmd = [sys.executable, "-m", "aar.tasks.prepare_worker", "--size", self.size, "--task", task,
+               "--modes", ",".join(modes)]
+        return [*cmd, "--missing-only"] if self.missing_only and not self.retrain[task] else cmd
+
+    def _run_phase(self, task: str, phase: str) -> None:
+        """One phase of `task`, after its earlier ones (a failed one skips the rest)."""
+        done = self._phases[task]
+        i = PHASES.index(phase)
+        for earlier in PHASES[:i]:
+            done[earlier].wait()
         try:
+            if task in self.errors:
+                return
             if self._stop.is_set():
                 raise BuildError("stopped")
+            prep = {s.name for s in self.stages if s.task == task and s.worker == "prepare"}
+            others = [m for m in self.modes if m != REFERENCE and f"{m} ceiling" in prep]
             with self._task_lock(task):
                 self._set_task(task, "running")
-                models = [r for r in self.roles[task] if r != "blank"]
-                if models:
-                    self._zoo_worker(task, models)
-                prep = [s for s in stages if s.worker == "prepare"]
-                if prep:
-                    cmd = [sys.executable, "-m", "aar.tasks.prepare_worker", "--size", self.size, "--task",
-                           task, "--modes", ",".join(self.modes)]
-                    if self.missing_only and not self.retrain[task]:
+                if phase == "score":
+                    models = [r for r in self.roles[task] if r != "blank"]
+                    if models:
+                        self._zoo_worker(task, models)
+                    if prep - {f"{m} ceiling" for m in others}:
+                        modes = [m for m in self.modes if m == REFERENCE] or list(self.modes[:1])
+                        self._worker(task, "prepare", self._prepare_cmd(task, modes), thread_env())
+                elif phase == "blank" and "blank" in self.roles[task]:
+                    self._zoo_worker(task, ["blank"])
+                elif phase == "rest" and others:  # the task's files are there now: only what it lacks
+                    cmd = self._prepare_cmd(task, others)
+                    if "--missing-only" not in cmd:
                         cmd.append("--missing-only")
                     self._worker(task, "prepare", cmd, thread_env())
-                if "blank" in self.roles[task]:
-                    self._zoo_worker(task, ["blank"])
-            if not self.zoo_only and not task_ready(self.root, task, self.modes):
-                raise BuildError(f"{task}: the build ended without a ready task")
-            self._set_task(task, "done")
-            self._ready[task].set()
+            if phase == "blank":
+                self._set_task(task, "ready")  # everything a check of a claim on it runs on
+            if phase == "rest":
+                if not self.zoo_only and not task_ready(self.root, task, self.modes):
+                    raise BuildError(f"{task}: the build ended without a ready task")
+                self._set_task(task, "done")
+            if phase == "score":
+                self._ready[task].set()
         except Exception as e:  # noqa: BLE001 - recorded; wait() raises it as one BuildError
             with self._lock:
                 self.errors[task] = str(e) if isinstance(e, BuildError) else f"{type(e).__name__}: {e}"
-                for s in stages:
-                    if s.state == "running":
+                for s in self.stages:
+                    if s.task == task and s.state == "running":
                         s.state = "failed"
             self._set_task(task, "failed")
             self._ready[task].set()
+        finally:
+            done[phase].set()
 
     @contextmanager
     def _task_lock(self, task: str) -> Iterator[None]:
@@ -196,15 +226,22 @@ class Build:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def _zoo_worker(self, task: str, roles: list[str]) -> None:
-        cmd = [sys.executable, "-m", "aar.tasks.zoo.worker", "--size", self.size, "--task", task,
-               "--roles", ",".join(roles)]
-        # A task's own models are what a waiting team needs first: their threads spin when they have the
-        # cores to themselves. The blank model, and all that comes once the team runs (`background`),
-        # shares the cores with it, where spinning threads of a low-priority process crawl.
-        foreground = not self._nice and "blank" not in roles
-        self._worker(task, "zoo", cmd, pinned_env(wait_policy() if foreground else "PASSIVE"))
+        from aar.tasks.zoo.build import missing_roles
 
-    def _worker(self, task: str, worker: str, cmd: list[str], env: dict[str, str]) -> None:
+        while roles:
+            cmd = [sys.executable, "-m", "aar.tasks.zoo.worker", "--size", self.size, "--task", task,
+                   "--roles", ",".join(roles)]
+            # Threads spin while the build has the cores to itself; once a team runs (`background`) they
+            # share them, where spinning threads of a low-priority process crawl, so they sleep.
+            policy = wait_policy() if not self._nice else "PASSIVE"
+            try:
+                self._worker(task, "zoo", cmd, pinned_env(policy), restartable=policy == "PASSIVE")
+                return
+            except _Restarted:  # `foreground`: again, with what is still missing (same weights)
+                roles = [r for r in roles if r in missing_roles(task, self.size)]
+
+    def _worker(self, task: str, worker: str, cmd: list[str], env: dict[str, str],
+                restartable: bool = False) -> None:
         log_path = self.log_dir / f"build-{self.size}-{task}.log"
         with open(log_path, "a") as log:
             log.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(cmd)}\n")
@@ -213,6 +250,8 @@ class Build:
                                     env={**os.environ, **env}, text=True, start_new_session=True)
             with self._lock:
                 self._procs.add(proc)
+                if restartable:
+                    self._restartable[proc] = task
                 if self._nice:  # before torch has loaded: the threads it starts inherit the main thread's
                     _renice(proc.pid, self._nice)
             error = None
@@ -229,8 +268,13 @@ class Build:
             finally:
                 with self._lock:
                     self._procs.discard(proc)
+                    self._restartable.pop(proc, None)
+                    restarted = proc in self._restarted
+                    self._restarted.discard(proc)
         if self._stop.is_set():
             raise BuildError("stopped")
+        if restarted:
+            raise _Restarted
         if rc != 0:
             raise BuildError(f"{task}: {error or f'worker exited with status {rc}'} (log: {log_path})")
 
@@ -280,6 +324,11 @@ class Build:
 
     def done(self) -> bool:
         return self._done.is_set()
+
+    def checks_ready(self) -> bool:
+        """Every task is `ready` (what a check of a claim runs on) or has failed; other modes may follow."""
+        with self._lock:
+            return self.done() or all(s in ("ready", "done", "failed") for s in self.task_state.values())
 
     def is_ready(self, task: str) -> bool:
         return self._ready[task].is_set() and task not in self.errors
@@ -338,6 +387,29 @@ class Build:
             for p in self._procs:
                 _renice(p.pid, nice)
 
+    def foreground(self, restart_below: float = 0.5) -> list[str]:
+        """The team has ended: the rest of the build gets the cores back. Its workers return to niceness 0
+        where the user may lower it (root), and a model being pretrained with sleeping threads
+        (`background`) that is less than `restart_below` done is started again with spinning ones: the
+        same weights (no result depends on how threads wait) in a third of the time on idle cores.
+        Returns the tasks whose model was restarted."""
+        with self._lock:
+            self._nice = 0
+            procs = list(self._procs)
+            running = {s.task: s for s in self.stages if s.worker == "zoo" and s.state == "running"}
+            restart = []
+            for proc, task in self._restartable.items():
+                stage = running.get(task)
+                done = stage.step / stage.steps if stage is not None and stage.steps else 0.0
+                if done < restart_below:
+                    self._restarted.add(proc)
+                    restart.append((proc, task))
+        for p in procs:
+            _renice(p.pid, 0)
+        for p, _ in restart:
+            _killpg(p, signal.SIGTERM)
+        return [t for _, t in restart]
+
     def worker_niceness(self) -> list[int]:
         """The CPU niceness of each running worker process (its main thread)."""
         with self._lock:
@@ -372,6 +444,10 @@ class Build:
                     "errors": dict(self.errors)}
 
 
+class _Restarted(Exception):
+    """A zoo worker stopped by `foreground` to start again with spinning threads."""
+
+
 def _killpg(p: subprocess.Popen, sig: int) -> None:
     try:
         os.killpg(p.pid, sig)
@@ -381,13 +457,15 @@ def _killpg(p: subprocess.Popen, sig: int) -> None:
 
 def _renice(pid: int, nice: int) -> None:
     """Set the niceness of every thread of `pid` (Linux niceness is per thread; torch's threads exist
-    already) to at least `nice`; a process that has ended is skipped."""
+    already) to at least `nice` (to `nice` itself when it is 0, where allowed); a process that has ended
+    is skipped."""
     try:
         tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
     except OSError:
         tids = [pid]
     for tid in tids:
         try:
-            os.setpriority(os.PRIO_PROCESS, tid, max(nice, os.getpriority(os.PRIO_PROCESS, tid)))
+            now = os.getpriority(os.PRIO_PROCESS, tid)
+            os.setpriority(os.PRIO_PROCESS, tid, nice if nice == 0 else max(nice, now))
         except OSError:
             continue

@@ -1,4 +1,4 @@
-"""How a build's OpenMP threads wait: spinning for a task's own models on idle cores, else sleeping."""
+"""How a build's OpenMP threads wait: spinning on idle cores with no team running, else sleeping."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def _policies(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, idle: float, nice
     monkeypatch.setattr(numerics, "idle_cores", lambda interval=0.5: idle)
     seen: list[dict[str, str]] = []
     build = Build("tiny", ("math",), missing_only=True)
-    monkeypatch.setattr(build, "_worker", lambda task, worker, cmd, env: seen.append(env))
+    monkeypatch.setattr(build, "_worker", lambda task, worker, cmd, env, **kw: seen.append(env))
     build._nice = nice
     build._zoo_worker("math", roles)
     (env,) = seen
@@ -39,7 +39,7 @@ def _policies(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, idle: float, nice
     return env["OMP_WAIT_POLICY"]
 
 
-def test_scheduler_spins_only_for_a_tasks_own_models_with_the_cores_free(
+def test_scheduler_spins_only_with_the_cores_free_and_no_team(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # the scheduler imported wait_policy by name: route it to the module, whose idle_cores is patched
     monkeypatch.setattr(schedule, "wait_policy", lambda threads=2: numerics.wait_policy(threads))
@@ -47,7 +47,8 @@ def test_scheduler_spins_only_for_a_tasks_own_models_with_the_cores_free(
     assert _policies(monkeypatch, tmp_path, free, 0, ["weak", "strong"]) == "ACTIVE"
     assert _policies(monkeypatch, tmp_path, 0.5, 0, ["weak", "strong"]) == "PASSIVE"  # others use the cores
     assert _policies(monkeypatch, tmp_path, free, 10, ["strong"]) == "PASSIVE"  # the team is running
-    assert _policies(monkeypatch, tmp_path, free, 0, ["blank"]) == "PASSIVE"  # built alongside the team
+    assert _policies(monkeypatch, tmp_path, free, 10, ["blank"]) == "PASSIVE"
+    assert _policies(monkeypatch, tmp_path, free, 0, ["blank"]) == "ACTIVE"  # e.g. after the team
 
 
 def test_zoo_worker_does_not_restart_for_the_wait_policy(monkeypatch: pytest.MonkeyPatch) -> None:

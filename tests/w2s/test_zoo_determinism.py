@@ -46,7 +46,7 @@ def test_same_weights_one_task_at_a_time_and_main_task_ready_first(
     try:
         build.wait_ready("math", display=False)
         assert task_ready(root, "math") and not task_ready(root, "code")
-        assert {"code", "world"} <= set(pending_tasks(root))  # (math too, while its finetune ceiling runs)
+        assert {"code", "world"} <= set(pending_tasks(root))  # (math too, until its blank model is built)
         build.background(1)  # what a demo does (with 10) once its team starts: the rest of the build yields
         seen: list[int] = []
         while not build.done():
@@ -56,13 +56,15 @@ def test_same_weights_one_task_at_a_time_and_main_task_ready_first(
         assert seen and min(seen) >= 1
     finally:
         build.stop()
-    # the blank model (only the overseer's ablation needs it) is pretrained after the task's files and
-    # ceilings, so the team never waits for it
-    for t in TASKS:
-        stages = {s["name"]: s for s in build.status()["stages"] if s["task"] == t}
-        assert stages["blank model"]["state"] == "done"
-        assert stages["blank model"]["started"] >= stages["probe ceiling"]["finished"]
-        assert stages["blank model"]["started"] >= stages["finetune ceiling"]["finished"]
+    # in phases, one task at a time: every task scorable (probe), then the blank models (only the
+    # overseer's ablation needs them), then the finetune ceilings no probe run or check waits for
+    stages = {(s["task"], s["name"]): s for s in build.status()["stages"]}
+    last_probe = max(stages[t, "probe ceiling"]["finished"] for t in TASKS)
+    first_blank = min(stages[t, "blank model"]["started"] for t in TASKS)
+    last_blank = max(stages[t, "blank model"]["finished"] for t in TASKS)
+    assert all(stages[t, "blank model"]["state"] == "done" for t in TASKS)
+    assert first_blank >= last_probe
+    assert min(stages[t, "finetune ceiling"]["started"] for t in TASKS) >= last_blank
     assert pending_tasks(root) == [] and all(task_ready(root, t, ("probe", "finetune")) for t in TASKS)
     assert _hashes(("math", "code", "world")) == parallel
     for t in ("math", "world"):
@@ -79,3 +81,28 @@ def test_tiny_zoo_weights_are_the_recorded_ones(tiny_tasks: Path) -> None:
         assert not set(PINNED_KERNELS_X86) & set(pinned_env())
         return
     assert _hashes(("math", "code")) == TINY_X86
+
+
+def test_a_model_restarted_when_the_team_ends_has_the_same_weights(
+        tiny_tasks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`foreground` (the team has ended) restarts a model being pretrained with sleeping threads; the
+    restarted worker builds the same bytes as the session's zoo."""
+    want = _hashes(("math",))
+    monkeypatch.setenv("AAR_CACHE", str(tmp_path))
+    build = Build("tiny", ("math",), missing_only=True, jobs=1, blank_tasks=(), zoo_only=True)
+    build.background(1)  # as once a team runs: the models' threads sleep
+    build.start()
+    try:
+        # while the weak model trains, the same worker has the strong model still to do: a real restart
+        deadline = time.time() + 600
+        while not any(s["name"] == "weak model" and s["state"] == "running"
+                      for s in build.status()["stages"]):
+            assert time.time() < deadline and not build.done()
+            time.sleep(0.02)
+        assert build.foreground(restart_below=1.0) == ["math"]
+        build.wait()
+    finally:
+        build.stop()
+    assert _hashes(("math",)) == want
+    log = (tmp_path / "logs" / "build-tiny-math.log").read_text()
+    assert log.count("-m aar.tasks.zoo.worker") == 2  # started, stopped, started again
