@@ -120,6 +120,7 @@ def supervise_and_report(cfg, verify_minutes: float, build: Build | None = None)
                 while not build.checks_ready():
                     sup.step()
                     time.sleep(2.0)
+                build.background()  # the overseer's checks come first again; the other modes yield to them
             if build is not None and build.errors:
                 console.print(f"[yellow]held-out tasks not built[/]: {'; '.join(build.errors.values())}")
             console.print(
@@ -196,7 +197,7 @@ def demo_cmd(
     t0 = time.time()
     # the held-out tasks get no blank model: the knowledge-removed ablation runs on the claim's own task
     build = Build(size, (task, *(t for t in TASK_NAMES if t != task)), missing_only=True, jobs=jobs,
-                  blank_tasks=(task,)).start()
+                  blank_tasks=(task,), spin_tasks=(task,)).start()
     try:
         to_build = any(s.task == task for s in build.stages)
         if to_build:

@@ -102,8 +102,10 @@ def prepare_task(task: str, size: str, root: Path, modes: tuple[str, ...] = MODE
             meta["baselines"] = {**meta.get("baselines", {}), mode: baselines[mode]}
             write_json(path, meta)
         emit(done=stage, weak_acc=round(w_m, 4), strong_acc=round(s_m, 4))
-        emit(ready=mode)
+        # ready only with the held-out draw's ceiling predictions too: the server reads them once, when it
+        # loads the task, for the beyond-strong check of every held-out re-run
         write_ceiling_predictions(heldout, spec.seeds, mode, threads, emit)
+        emit(ready=mode)
     return baselines
 
 

@@ -67,7 +67,9 @@ def pending_tasks(root: Path) -> list[str]:
         except (OSError, ValueError, KeyError, TypeError):
             continue
         if _alive(pid):
-            out.update(t for t, s in status.get("tasks", {}).items() if s not in ("ready", "done", "failed"))
+            checkable = set(status.get("checkable") or ())
+            out.update(t for t, s in status.get("tasks", {}).items()
+                       if s not in ("done", "failed") and t not in checkable)
     return sorted(out)
 
 

@@ -75,9 +75,12 @@ def _model_cost(size: str, task: str, role: str) -> float:
 class Build:
     def __init__(self, size: str, tasks: tuple[str, ...], modes: tuple[str, ...] = MODES, *,
                  zoo_only: bool = False, force_zoo: bool = False, missing_only: bool = False,
-                 jobs: int | None = None, blank_tasks: tuple[str, ...] | None = None) -> None:
+                 jobs: int | None = None, blank_tasks: tuple[str, ...] | None = None,
+                 spin_tasks: tuple[str, ...] | None = None) -> None:
         """`blank_tasks`: the tasks whose blank model to build (default all; a demo needs only its main
-        task's, the one its claims are verified on)."""
+        task's, the one its claims are verified on). `spin_tasks`: the tasks whose models may pretrain
+        with spinning threads before `background` or `foreground` is called (default all; a demo's main
+        task only, since the others go on once its team runs, where spinning threads crawl)."""
         from aar.tasks.zoo.blank import ROLE as BLANK
         from aar.tasks.zoo.build import missing_roles
 
@@ -115,6 +118,8 @@ class Build:
         self._pool: ThreadPoolExecutor | None = None
         self._done = threading.Event()
         self._nice = 0  # added to the workers' CPU priority (`background`)
+        self._spin = set(tasks if spin_tasks is None else spin_tasks)  # may spin (until `background`)
+        self._checkable: set[str] = set()  # tasks `ready`: all a check of a claim runs on is built
         self._restartable: dict[subprocess.Popen, str] = {}  # zoo workers whose threads sleep -> task
         self._restarted: set[subprocess.Popen] = set()
         self._status_path = self.root / BUILDING / f"{os.getpid()}.json"
@@ -173,7 +178,7 @@ class Build:
             prep = {s.name for s in self.stages if s.task == task and s.worker == "prepare"}
             others = [m for m in self.modes if m != REFERENCE and f"{m} ceiling" in prep]
             with self._task_lock(task):
-                self._set_task(task, "running")
+                self._set_task(task, "running" if phase != "rest" else "ready; building other modes")
                 if phase == "score":
                     models = [r for r in self.roles[task] if r != "blank"]
                     if models:
@@ -184,11 +189,16 @@ class Build:
                 elif phase == "blank" and "blank" in self.roles[task]:
                     self._zoo_worker(task, ["blank"])
                 elif phase == "rest" and others:  # the task's files are there now: only what it lacks
-                    cmd = self._prepare_cmd(task, others)
+                    # every mode: one with its baseline gets only its held-out predictions, where missing
+                    cmd = self._prepare_cmd(task, list(self.modes))
                     if "--missing-only" not in cmd:
                         cmd.append("--missing-only")
                     self._worker(task, "prepare", cmd, thread_env())
             if phase == "blank":
+                if not self.zoo_only and not task_ready(self.root, task):
+                    raise BuildError(f"{task}: its phases ended without a task ready to score")
+                with self._lock:
+                    self._checkable.add(task)
                 self._set_task(task, "ready")  # everything a check of a claim on it runs on
             if phase == "rest":
                 if not self.zoo_only and not task_ready(self.root, task, self.modes):
@@ -233,9 +243,13 @@ class Build:
                    "--roles", ",".join(roles)]
             # Threads spin while the build has the cores to itself; once a team runs (`background`) they
             # share them, where spinning threads of a low-priority process crawl, so they sleep.
-            policy = wait_policy() if not self._nice else "PASSIVE"
+            policy = wait_policy() if task in self._spin else "PASSIVE"
+            with self._lock:
+                if self._nice or task not in self._spin:  # `background` may have come meanwhile
+                    policy = "PASSIVE"
             try:
-                self._worker(task, "zoo", cmd, pinned_env(policy), restartable=policy == "PASSIVE")
+                self._worker(task, "zoo", cmd, pinned_env(policy),
+                             restartable=policy == "PASSIVE" and not self.force_zoo)
                 return
             except _Restarted:  # `foreground`: again, with what is still missing (same weights)
                 roles = [r for r in roles if r in missing_roles(task, self.size)]
@@ -254,6 +268,8 @@ class Build:
                     self._restartable[proc] = task
                 if self._nice:  # before torch has loaded: the threads it starts inherit the main thread's
                     _renice(proc.pid, self._nice)
+                if self._stop.is_set():  # `stop` came after its snapshot of the workers
+                    _killpg(proc, signal.SIGKILL)
             error = None
             try:
                 assert proc.stdout is not None
@@ -313,6 +329,7 @@ class Build:
         self._status_at = now
         with self._lock:
             doc = {"pid": os.getpid(), "size": self.size, "tasks": dict(self.task_state),
+                   "checkable": sorted(self._checkable),
                    "stages": [asdict(s) for s in self.stages], "updated": now}
         # Worker threads report at once: each writes its own temporary file, then renames it in.
         self._status_path.parent.mkdir(parents=True, exist_ok=True)
@@ -328,7 +345,8 @@ class Build:
     def checks_ready(self) -> bool:
         """Every task is `ready` (what a check of a claim runs on) or has failed; other modes may follow."""
         with self._lock:
-            return self.done() or all(s in ("ready", "done", "failed") for s in self.task_state.values())
+            return self.done() or all(t in self._checkable or self.task_state[t] in ("done", "failed")
+                                      for t in self.tasks)
 
     def is_ready(self, task: str) -> bool:
         return self._ready[task].is_set() and task not in self.errors
@@ -384,28 +402,32 @@ class Build:
         the main task is ready, the team's experiments come first and the build takes the idle time."""
         with self._lock:
             self._nice = nice
+            self._spin.clear()
             for p in self._procs:
                 _renice(p.pid, nice)
 
     def foreground(self, restart_below: float = 0.5) -> list[str]:
-        """The team has ended: the rest of the build gets the cores back. Its workers return to niceness 0
-        where the user may lower it (root), and a model being pretrained with sleeping threads
-        (`background`) that is less than `restart_below` done is started again with spinning ones: the
-        same weights (no result depends on how threads wait) in a third of the time on idle cores.
-        Returns the tasks whose model was restarted."""
+        """The team has ended: the rest of the build gets the cores back. Its workers return to this
+        process's niceness where the user may lower it (root), later ones may spin, and when the cores are
+        idle now a model being pretrained with sleeping threads (`background`) that is less than
+        `restart_below` done is started again with spinning ones: the same weights (no result depends on
+        how threads wait) in a third of the time. Returns the tasks whose model was restarted."""
+        spin = wait_policy() == "ACTIVE"
         with self._lock:
             self._nice = 0
+            self._spin = set(self.tasks)
             procs = list(self._procs)
             running = {s.task: s for s in self.stages if s.worker == "zoo" and s.state == "running"}
             restart = []
-            for proc, task in self._restartable.items():
+            for proc, task in self._restartable.items() if spin else ():
                 stage = running.get(task)
                 done = stage.step / stage.steps if stage is not None and stage.steps else 0.0
                 if done < restart_below:
                     self._restarted.add(proc)
                     restart.append((proc, task))
+        own = os.getpriority(os.PRIO_PROCESS, 0)
         for p in procs:
-            _renice(p.pid, 0)
+            _renice(p.pid, own, lower=True)
         for p, _ in restart:
             _killpg(p, signal.SIGTERM)
         return [t for _, t in restart]
@@ -455,10 +477,10 @@ def _killpg(p: subprocess.Popen, sig: int) -> None:
         pass
 
 
-def _renice(pid: int, nice: int) -> None:
+def _renice(pid: int, nice: int, lower: bool = False) -> None:
     """Set the niceness of every thread of `pid` (Linux niceness is per thread; torch's threads exist
-    already) to at least `nice` (to `nice` itself when it is 0, where allowed); a process that has ended
-    is skipped."""
+    already) to at least `nice` (to `nice` itself with `lower`, where allowed: root); a process that has
+    ended is skipped."""
     try:
         tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
     except OSError:
@@ -466,6 +488,6 @@ def _renice(pid: int, nice: int) -> None:
     for tid in tids:
         try:
             now = os.getpriority(os.PRIO_PROCESS, tid)
-            os.setpriority(os.PRIO_PROCESS, tid, nice if nice == 0 else max(nice, now))
+            os.setpriority(os.PRIO_PROCESS, tid, nice if lower else max(nice, now))
         except OSError:
             continue

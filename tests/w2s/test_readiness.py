@@ -30,8 +30,9 @@ def test_a_draw_is_ready_only_when_complete(tiny_tasks: Path, tmp_path: Path) ->
 def test_pending_tasks_come_from_live_builds_only(tmp_path: Path) -> None:
     status = tmp_path / BUILDING
     status.mkdir()
-    live = {"math": "done", "code": "running", "world": "queued", "maze": "ready"}  # ready: checks can run
-    (status / "1.json").write_text(json.dumps({"pid": os.getpid(), "tasks": live}))
+    # maze is ready for checks while its other modes' baselines are still built
+    live = {"math": "done", "code": "running", "world": "queued", "maze": "ready; building other modes"}
+    (status / "1.json").write_text(json.dumps({"pid": os.getpid(), "tasks": live, "checkable": ["maze"]}))
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True, check=True)
     (status / "2.json").write_text(json.dumps({"pid": int(dead.stdout), "tasks": {"chess": "running"}}))

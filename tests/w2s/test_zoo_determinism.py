@@ -45,7 +45,9 @@ def test_same_weights_one_task_at_a_time_and_main_task_ready_first(
     build = Build("tiny", ("math", "code", "world"), missing_only=True, jobs=1).start()
     try:
         build.wait_ready("math", display=False)
-        assert task_ready(root, "math") and not task_ready(root, "code")
+        assert task_ready(root, "math") and not task_ready(root, "code") and not build.checks_ready()
+        # the main task is scorable with its held-out draw's ceiling predictions (the server reads them once)
+        assert (root / "math" / "heldout" / "private" / "ceiling_predictions.json").is_file()
         assert {"code", "world"} <= set(pending_tasks(root))  # (math too, until its blank model is built)
         build.background(1)  # what a demo does (with 10) once its team starts: the rest of the build yields
         seen: list[int] = []
@@ -87,8 +89,11 @@ def test_a_model_restarted_when_the_team_ends_has_the_same_weights(
         tiny_tasks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`foreground` (the team has ended) restarts a model being pretrained with sleeping threads; the
     restarted worker builds the same bytes as the session's zoo."""
+    from aar.tasks import schedule
+
     want = _hashes(("math",))
     monkeypatch.setenv("AAR_CACHE", str(tmp_path))
+    monkeypatch.setattr(schedule, "wait_policy", lambda threads=2: "ACTIVE")  # the cores read idle
     build = Build("tiny", ("math",), missing_only=True, jobs=1, blank_tasks=(), zoo_only=True)
     build.background(1)  # as once a team runs: the models' threads sleep
     build.start()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -53,7 +54,12 @@ def shuffled_corpus(task: str, size: str) -> list[str]:
     return out
 
 
-def build_blank(task: str, size: str, force: bool = False) -> Path:
+def blank_steps(task: str, size: str) -> int:
+    return max(1, int(size_spec(size).model_spec(task, "strong").steps * STEPS_FRACTION))
+
+
+def build_blank(task: str, size: str, force: bool = False,
+                on_step: Callable[[int, float], None] | None = None) -> Path:
     """Pretrain the blank model of `task` (after its strong model) unless it is ready."""
     d = blank_dir(task, size)
     if blank_ready(task, size) and not force:
@@ -61,11 +67,12 @@ def build_blank(task: str, size: str, force: bool = False) -> Path:
     strong = model_dir(task, "strong", size)
     strong_meta = json.loads((strong / "aar_zoo.json").read_text())
     spec = size_spec(size).model_spec(task, "strong")
-    steps = max(1, int(spec.steps * STEPS_FRACTION))
+    steps = blank_steps(task, size)
     tok = make_tokenizer()
     seed = rng_for("zoo", size, task, ROLE).randrange(2**31)
     seqs = encode_corpus(shuffled_corpus(task, size), tok)
-    model, _ = pretrain(replace(spec, steps=steps), seqs, tok, seed)
+    model, _ = pretrain(replace(spec, steps=steps), seqs, tok, seed, on_step=on_step)
+    marker(task, size).unlink(missing_ok=True)  # the marker goes last: a killed build is not "ready"
     if d.exists():
         shutil.rmtree(d)
     d.mkdir(parents=True)

@@ -81,10 +81,19 @@ def train_task_models(size: str, task: str, roles: Iterable[str], emit: Emit | N
         emit(done="corpus")
     for role in roles:
         if role == "blank":
-            from aar.tasks.zoo.blank import build_blank
+            from aar.tasks.zoo.blank import blank_steps, build_blank
 
-            emit(stage="blank model", steps=0)
-            build_blank(task, size, force=True)
+            n = blank_steps(task, size)
+            emit(stage="blank model", steps=n)
+            last_b = [0.0]
+
+            def on_blank(step: int, loss: float, _last: list[float] = last_b, _n: int = n) -> None:
+                now = time.time()
+                if now - _last[0] >= 0.5 or step + 1 == _n:
+                    _last[0] = now
+                    emit(step=step + 1, loss=round(loss, 4))
+
+            build_blank(task, size, force=True, on_step=on_blank)
             emit(done="blank model")
             continue
         mspec = spec.model_spec(task, role)
