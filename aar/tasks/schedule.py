@@ -159,10 +159,11 @@ class Build:
         threading.Thread(target=finish, name="aar-build-finish", daemon=True).start()
         return self
 
-    def _prepare_cmd(self, task: str, modes: list[str]) -> list[str]:
+    def _prepare_cmd(self, task: str, modes: list[str], missing_only: bool = False) -> list[str]:
         cmd = [sys.executable, "-m", "aar.tasks.prepare_worker", "--size", self.size, "--task", task,
                "--modes", ",".join(modes)]
-        return [*cmd, "--missing-only"] if self.missing_only and not self.retrain[task] else cmd
+        keep = missing_only or (self.missing_only and not self.retrain[task])
+        return [*cmd, "--missing-only"] if keep else cmd
 
     def _run_phase(self, task: str, phase: str) -> None:
         """One phase of `task`, after its earlier ones (a failed one skips the rest)."""
@@ -190,9 +191,7 @@ class Build:
                     self._zoo_worker(task, ["blank"])
                 elif phase == "rest" and others:  # the task's files are there now: only what it lacks
                     # every mode: one with its baseline gets only its held-out predictions, where missing
-                    cmd = self._prepare_cmd(task, list(self.modes))
-                    if "--missing-only" not in cmd:
-                        cmd.append("--missing-only")
+                    cmd = self._prepare_cmd(task, list(self.modes), missing_only=True)
                     self._worker(task, "prepare", cmd, thread_env())
             if phase == "blank":
                 if not self.zoo_only and not task_ready(self.root, task):
