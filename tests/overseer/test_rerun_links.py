@@ -41,20 +41,20 @@ def test_outputs_are_never_read_through_a_link(tmp_path: Path) -> None:
     (ws / "out").mkdir(parents=True)
     os.symlink(labels, ws / "out" / "predictions.json")
     with pytest.raises(RerunError):
-        runner._outputs(ws, "heldout-s0", 0, False, "")
+        runner._outputs(ws, "heldout-s0", 0, False, "", 0.0)
 
     ws = tmp_path / "ws2"
     ws.mkdir()
     (tmp_path / "private" / "predictions.json").write_text(labels.read_text())
     os.symlink(tmp_path / "private", ws / "out")  # out/ itself a link to a host folder
     with pytest.raises(RerunError):
-        runner._outputs(ws, "heldout-s0", 0, False, "")
+        runner._outputs(ws, "heldout-s0", 0, False, "", 0.0)
 
     ws = tmp_path / "ws3"
     (ws / "out").mkdir(parents=True)
     (ws / "out" / "predictions.json").write_text(json.dumps({"test": [0, 0, 0]}))
     os.symlink(labels, ws / "out" / "manifest.json")  # a linked manifest is left out, not read
-    assert runner._outputs(ws, "heldout-s0", 0, False, "") == {"test": [0, 0, 0]}
+    assert runner._outputs(ws, "heldout-s0", 0, False, "", 0.0) == {"test": [0, 0, 0]}
 
 
 def test_a_rerun_cannot_link_its_predictions_to_the_private_labels(tiny_tasks: Path, tmp_path: Path) -> None:
