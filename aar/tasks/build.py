@@ -12,12 +12,15 @@ from pathlib import Path
 
 from aar.paths import tasks_dir
 from aar.tasks.common import rng_for
+from aar.tasks.private import CEILING_PREDICTIONS, WEAK_PREDICTIONS
 from aar.tasks.registry import DRAWS, generator
 from aar.tasks.secret import fingerprint, keyed_rng, task_secret
 from aar.tasks.sizes import size_spec
 from aarlab.w2s.jsonl import read_json, write_json, write_jsonl
 
 PREFIX = {"train_label": "l", "train_unlabel": "u", "test": "t"}
+# private files `prepare` derives from a draw's items: valid only under the secret that drew them
+DERIVED_PRIVATE = (CEILING_PREDICTIONS, WEAK_PREDICTIONS)
 
 
 def _draw_items(task: str, size: str, draw: str, split: str, n: int, seen: set[str],
@@ -80,10 +83,12 @@ def build_task(task: str, size: str, root: Path, secret: bytes | None = None) ->
             "baselines": {}, "secret": fingerprint(secret),
         }
         meta_path = pub / "meta.json"
-        if meta_path.exists():  # keep models/baselines written by `prepare` under the same secret
-            old = read_json(meta_path)
-            if old.get("secret") == meta["secret"]:
-                meta["models"], meta["baselines"] = old.get("models", {}), old.get("baselines", {})
+        old = read_json(meta_path) if meta_path.exists() else {}
+        if old.get("secret") == meta["secret"]:  # keep models/baselines written by `prepare` under it
+            meta["models"], meta["baselines"] = old.get("models", {}), old.get("baselines", {})
+        else:  # predictions on the items of another secret (or of unknown origin) would grade the new ones
+            for name in DERIVED_PRIVATE:
+                (priv / name).unlink(missing_ok=True)
         write_json(meta_path, meta)
 
 

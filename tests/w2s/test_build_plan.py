@@ -27,3 +27,30 @@ def test_demo_plan_builds_one_blank_model_after_what_the_team_needs(
     for t in ("code", "world"):
         assert "blank model" not in _names(demo, t)
         assert _names(demo, t) == _names(everything, t)[:-1]
+
+
+def test_a_ready_task_without_its_held_out_predictions_gets_them(
+        tiny_tasks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every baseline written but the held-out draw's ceiling predictions missing (a prepare cut short
+    between the two): the build plans and computes them, and nothing else."""
+    import json
+    import shutil
+
+    from aar.paths import tasks_dir
+
+    cache = tmp_path / "cache"
+    skip = shutil.ignore_patterns(".building", "locks", "logs")
+    shutil.copytree(tiny_tasks.parent.parent, cache, ignore=skip)
+    monkeypatch.setenv("AAR_CACHE", str(cache))
+    preds = tasks_dir("tiny") / "math" / "heldout" / "private" / "ceiling_predictions.json"
+    want = json.loads(preds.read_text())
+    assert set(want) == {"probe", "finetune"}
+    preds.write_text(json.dumps({"probe": want["probe"]}))  # the finetune ones lost
+
+    build = Build("tiny", ("math",), missing_only=True, blank_tasks=())
+    assert _names(build, "math") == ["held-out finetune ceiling"]
+    build.run(quiet=True)
+    assert json.loads(preds.read_text()) == want  # the same predictions again
+    preds.unlink()
+    assert _names(Build("tiny", ("math",), missing_only=True, blank_tasks=()), "math") == [
+        "held-out probe ceiling", "held-out finetune ceiling"]

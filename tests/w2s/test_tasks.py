@@ -146,3 +146,22 @@ def test_no_bag_of_characters_cue(task: str) -> None:
     head = fit_probe(x[:3000], y[:3000], ProbeConfig(epochs=300))
     acc = float(((head.predict_proba(x[3000:]) > 0.5) == y[3000:]).mean())
     assert acc < 0.62, f"{task}: character counts alone reach {acc:.3f}"
+
+
+def test_a_new_secret_drops_the_predictions_made_on_the_old_items(tmp_path: Path) -> None:
+    """Ceiling and weak test predictions belong to the items of the secret that drew them: a rebuild under
+    another secret (new items, new labels) must not leave them to grade the new draw."""
+    from aar.tasks.build import DERIVED_PRIVATE, build_task
+
+    build_task("math", "tiny", tmp_path, secret=b"first secret")
+    priv = tmp_path / "math" / "heldout" / "private"
+    labels = (priv / "labels.json").read_bytes()
+    for name in DERIVED_PRIVATE:
+        (priv / name).write_text(json.dumps({"probe": {"0": [1, 0]}}))
+
+    build_task("math", "tiny", tmp_path, secret=b"first secret")
+    assert all((priv / name).exists() for name in DERIVED_PRIVATE)  # same items: still valid
+
+    build_task("math", "tiny", tmp_path, secret=b"second secret")
+    assert (priv / "labels.json").read_bytes() != labels
+    assert not any((priv / name).exists() for name in DERIVED_PRIVATE)
