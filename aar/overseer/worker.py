@@ -28,8 +28,8 @@ from aar.overseer.kept_runs import KeptRuns
 from aar.overseer.rerun import Runner
 from aar.overseer.state import State
 from aar.overseer.verify import Plan, VerifyConfig, full_check, reproduce, screen
-from aar.report.records import to_seconds
 from aar.tasks.readiness import pending_tasks, task_ready
+from aar.times import to_seconds
 from aarlab.w2s.baselines import BASELINES_DIR
 
 log = logging.getLogger("aar.overseer")

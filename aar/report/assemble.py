@@ -9,8 +9,9 @@ from aar import methods
 from aar.report.distinct import distinct_methods
 from aar.report.generalization import generalization_matrix
 from aar.report.insights import insight_rows
-from aar.report.records import agent_of, to_seconds
+from aar.report.records import agent_of
 from aar.report.winner import winner_section
+from aar.times import to_seconds
 
 
 def pgr_over_time(submissions: Iterable[dict], task: str, start: float | None = None) -> dict:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from aar import methods
 from aar.report.assemble import build_report
-from aar.report.records import to_seconds
 from aar.report.subsets import collect_subsets
 from aar.supervisor.export import pages as _pages
+from aar.times import to_seconds
 from aarlab.client import AarClient, AarClientError
 
 NOT_A_METHOD = {"strong_ceiling"}  # ceilings are shown but never "the best baseline"

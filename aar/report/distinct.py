@@ -9,7 +9,7 @@ verified figure); everyone else who posted it is listed with the status of their
 from __future__ import annotations
 
 from aar import methods
-from aar.report.records import to_seconds
+from aar.times import to_seconds
 
 FIGURES = (
     "status",

@@ -24,8 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aar.report.assemble import to_seconds
 from aar.supervisor.config import MlflowConfig
+from aar.times import to_seconds
 from aarlab.client import AarClient
 
 log = logging.getLogger("aar.mlflow")

@@ -20,6 +20,7 @@ from aar.cluster.node import node_name
 from aar.server.auth import Principal, principal
 from aar.server.models import Finding, Submission, Verification
 from aar.server.routes.common import iso
+from aar.times import as_epoch
 
 router = APIRouter(include_in_schema=False)
 
@@ -88,19 +89,6 @@ def action_text(tool: object, args: object) -> str:
         return tool
     text = short_command(val) if tool == "bash" and isinstance(val, str) else str(val)
     return short(f"{tool}: {text}")
-
-
-def as_epoch(t: object) -> float | None:
-    """Audit times are Unix seconds; ISO strings (naive = UTC) are read too."""
-    if isinstance(t, int | float):
-        return float(t)
-    if isinstance(t, str):
-        try:
-            d = dt.datetime.fromisoformat(t.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return (d if d.tzinfo else d.replace(tzinfo=dt.UTC)).timestamp()
-    return None
 
 
 def epoch_iso(t: float | None) -> str | None:
