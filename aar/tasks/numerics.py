@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import os
 import platform
+import time
+from pathlib import Path
 
 ZOO_THREADS = 2  # threads per zoo model / task pipeline, on every machine (the parallelism is in processes)
 
@@ -48,11 +50,54 @@ def pinned_env(wait: str = "PASSIVE") -> dict[str, str]:
     return env
 
 
+CGROUP = Path("/sys/fs/cgroup")  # a container's CPU limit and use (cgroup v2, else v1)
+
+
+def _cgroup_quota() -> float | None:
+    """The cores this process's cgroup may use (None: no limit, or no cgroup files to read)."""
+    try:
+        quota, period = (CGROUP / "cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota_us = int((CGROUP / "cpu" / "cpu.cfs_quota_us").read_text())
+        period_us = int((CGROUP / "cpu" / "cpu.cfs_period_us").read_text())
+        return None if quota_us <= 0 else quota_us / period_us
+    except (OSError, ValueError):
+        return None
+
+
+def _cgroup_cpu_seconds() -> float | None:
+    """CPU seconds the cgroup has used so far (None: unknown)."""
+    try:
+        for line in (CGROUP / "cpu.stat").read_text().splitlines():
+            if line.startswith("usage_usec "):
+                return int(line.split()[1]) / 1e6
+    except (OSError, ValueError):
+        pass
+    try:
+        return int((CGROUP / "cpuacct" / "cpuacct.usage").read_text()) / 1e9
+    except (OSError, ValueError):
+        return None
+
+
 def idle_cores(interval: float = 0.5) -> float:
-    """How many cores were idle over the last `interval` seconds (now, not the load average's last minute)."""
+    """How many cores this process could have over the last `interval` seconds were idle (now, not the
+    load average's last minute): idle CPUs among those it may run on, and no more than its container's
+    CPU limit leaves unused (inside a container the CPU counters are the host's)."""
     import psutil
 
-    return sum(100.0 - p for p in psutil.cpu_percent(interval=interval, percpu=True)) / 100.0
+    quota = _cgroup_quota()
+    used0, t0 = (_cgroup_cpu_seconds(), time.monotonic()) if quota is not None else (None, 0.0)
+    busy = psutil.cpu_percent(interval=interval, percpu=True)
+    mine = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(len(busy))
+    idle = sum(100.0 - busy[i] for i in mine if i < len(busy)) / 100.0
+    if quota is not None:
+        used1 = _cgroup_cpu_seconds()
+        used = used1 - used0 if used0 is not None and used1 is not None else 0.0
+        idle = min(idle, quota - used / max(time.monotonic() - t0, 1e-3))
+    return max(0.0, idle)
 
 
 def wait_policy(threads: int = ZOO_THREADS) -> str:

@@ -66,3 +66,29 @@ def test_zoo_worker_does_not_restart_for_the_wait_policy(monkeypatch: pytest.Mon
     with pytest.raises(SystemExit):
         worker.main([])
     assert len(calls) == 1
+
+
+def test_a_container_limit_caps_the_idle_cores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside a container the CPU counters are the host's: a cgroup allowed half a core, or one using all
+    it may, has no idle cores to spin on however idle the host is."""
+    monkeypatch.setattr(numerics, "CGROUP", tmp_path)
+    (tmp_path / "cpu.max").write_text("50000 100000\n")
+    (tmp_path / "cpu.stat").write_text("usage_usec 1000\n")
+    assert numerics.idle_cores(interval=0.2) <= 0.5
+    assert numerics.wait_policy(threads=2) == "PASSIVE"
+    (tmp_path / "cpu.max").write_text("max 100000\n")  # no limit: the host's idle CPUs count
+    assert numerics._cgroup_quota() is None
+    (tmp_path / "cpu.max").unlink()
+    (tmp_path / "cpu").mkdir()  # cgroup v1
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("150000\n")
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert numerics._cgroup_quota() == 1.5
+
+
+def test_only_the_cpus_it_may_run_on_count() -> None:
+    """A process held to one CPU (taskset, a batch scheduler) never sees two idle cores."""
+    code = ("import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+            "from aar.tasks import numerics; i = numerics.idle_cores(0.3); assert i <= 1.0, i; "
+            "print(numerics.wait_policy(threads=2))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "PASSIVE"
