@@ -5,7 +5,8 @@ order of parallel reductions: a full-size model trained with 1 and with 2 thread
 weight), and the vector instructions that PyTorch's own kernels and MKL pick for the processor (AVX-512
 and AVX2 paths round differently; even the tiny zoo differs). So a zoo model is always pretrained in its
 own process with `ZOO_THREADS` threads, PyTorch's kernels held to AVX2 and MKL to its AVX2 code path.
-Every x86-64 machine with AVX2 (all since 2013) then trains bit-identical weights with the locked torch;
+x86-64 machines with AVX2 then train bit-identical weights with the locked torch within one CPU vendor
+(an Intel Xeon and an AMD EPYC differ even so: tests/w2s/test_zoo_determinism.py records both);
 other architectures (arm64) train with their own kernels and are not bit-identical (see README).
 
 The steps after pretraining (weak artifacts, strong-ceiling baselines) run with `ZOO_THREADS` threads
