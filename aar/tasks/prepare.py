@@ -114,14 +114,14 @@ def write_ceiling_predictions(data_dir: Path, seeds: tuple[int, ...], mode: str,
     """The strong ceiling's test predictions on a draw in `mode`, per seed, kept private (unless already
     there): the grader's reference for what the strong model can know (the `beyond-strong` check)."""
     from aar.tasks.baseline_scores import run_test_predictions
-    from aar.tasks.private import CEILING_PREDICTIONS, ceiling_config, private_dir
+    from aar.tasks.private import CEILING_PREDICTIONS, ceiling_config, has_ceiling_predictions, private_dir
     from aarlab.w2s.baselines import baseline_dir
     from aarlab.w2s.jsonl import read_json, write_json
 
+    if has_ceiling_predictions(data_dir, mode, seeds):
+        return
     path = private_dir(data_dir) / CEILING_PREDICTIONS
     have = read_json(path) if path.exists() else {}
-    if sorted(have.get(mode, {})) == sorted(str(s) for s in seeds):
-        return
     emit = emit or (lambda **_: None)
     stage = f"held-out {mode} ceiling"
     emit(stage=stage, steps=len(seeds))

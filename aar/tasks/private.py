@@ -47,6 +47,12 @@ def ceiling_predictions_for(data_dir: Path) -> dict[str, dict[str, list[int]]] |
     return read_json(path) if path.exists() else None
 
 
+def has_ceiling_predictions(data_dir: Path, mode: str, seeds: tuple[int, ...]) -> bool:
+    """The draw holds the strong ceiling's test predictions in `mode` for exactly `seeds`."""
+    have = (ceiling_predictions_for(data_dir) or {}).get(mode, {})
+    return sorted(have) == sorted(str(s) for s in seeds)
+
+
 def weak_predictions_for(data_dir: Path) -> dict[str, list[int]] | None:
     """The weak supervisor's test predictions on a draw per seed (None: not computed)."""
     path = private_dir(data_dir) / WEAK_PREDICTIONS

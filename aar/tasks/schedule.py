@@ -138,17 +138,16 @@ class Build:
         modes = sorted(self.modes, key=lambda m: m != "probe")
         if self.missing_only and not self.retrain[task] and all(
                 draw_ready(self.root / task / d / "public", ()) for d in DRAWS):
-            from aar.tasks.private import ceiling_predictions_for
+            from aar.tasks.private import has_ceiling_predictions
 
             meta = json.loads((self.root / task / "main" / "public" / "meta.json").read_text())
-            held = ceiling_predictions_for(self.root / task / "heldout" / "public") or {}
-            want = sorted(str(s) for s in size_spec(self.size).seeds)
+            heldout, all_seeds = self.root / task / "heldout" / "public", size_spec(self.size).seeds
             # a mode with its baselines may still lack the held-out predictions (a prepare cut short between
             # the two, an older cache): without them the server has no beyond-strong check on that draw
             have = meta.get("baselines", {})
             return [Stage(task, f"{m} ceiling" if m not in have else f"held-out {m} ceiling", "prepare",
                           steps=seeds)
-                    for m in modes if m not in have or sorted(held.get(m, {})) != want]
+                    for m in modes if m not in have or not has_ceiling_predictions(heldout, m, all_seeds)]
         return [Stage(task, "task files", "prepare"),
                 Stage(task, "weak labels", "prepare", steps=len(DRAWS) * seeds),
                 *[Stage(task, f"{m} ceiling", "prepare", steps=seeds) for m in modes]]
