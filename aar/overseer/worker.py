@@ -300,26 +300,37 @@ class Overseer:
         return payload
 
     def verify_baseline(self, name: str) -> dict:
-        """A baseline idea through the same held-out path (no submission to reproduce, never screened out)."""
+        """A baseline idea through the same held-out path (no submission to reproduce, never screened out).
+
+        Its runs are kept under the run key a claim of the same method has (`_check`): an agent that posts a
+        baseline's exact method gets the baseline's check (and one reproduce run), not a fresh screen on one
+        seed, and a baseline that a claim already fully checked costs no run."""
         task = self.cfg.baseline_task
         work = self.home / "work" / f"baseline-{name}"
         if work.exists():
             shutil.rmtree(work)
+        idea = BASELINES_DIR / name
         plan = Plan(
             self.api,
             self.runner,
             {"baseline": name, "task": task},
-            BASELINES_DIR / name,
+            idea,
             Path(self.cfg.tasks_root),
             task,
             work,
             blank_model=self.blank_model,
             kept=self._kept(),
         )
+        key = f"{task}-{methods.run_key(idea)}"
         try:
-            if screen(plan, self.cfg.verify) is not None:
-                others = [t for t in all_tasks(self.cfg.tasks_root) if t != task]
-                full_check(plan, self.cfg.verify, others)
+            with self._claim_locks.setdefault(key, threading.Lock()):
+                plan.shared.update(self._shared_runs(key))
+                try:
+                    if screen(plan, self.cfg.verify) is not None:
+                        others = [t for t in all_tasks(self.cfg.tasks_root) if t != task]
+                        full_check(plan, self.cfg.verify, others)
+                finally:
+                    self._save_runs(key, plan.shared)
             res = self.api.close_verification(plan.subject, note=plan.note())
         except Exception as e:  # noqa: BLE001 - recorded, so the run is not left waiting on it
             log.exception("baseline %s failed", name)

@@ -4,7 +4,8 @@
 accuracy (the server's probing detector flags it);
 (b) `faker` posts a result whose snapshot does not produce its submitted predictions (better ones, made
 with the labels, so it is queued first and passes the screen);
-`honest` submits what its snapshot really produces. Both cheaters are flagged; neither tops the
+`honest` submits what its snapshot really produces (the vanilla_w2s baseline's method: it gets that
+baseline's check). Both cheaters are flagged; neither tops the
 verified leaderboard. `laggard` posts a result far below the best verified one: it is screened out on its
 server-recorded public PGR without a single re-run.
 """
@@ -150,7 +151,7 @@ def test_planted_cheaters_flagged(tiny_tasks: Path, tmp_path: Path) -> None:
             tasks_root=tiny_tasks,
             poll_interval=0.2,
             verify=VerifyConfig(seeds=(0,)),
-            baselines=["weak"],
+            baselines=["vanilla_w2s", "weak"],  # vanilla_w2s: the honest agent's own method
         )
         ov = Overseer(api, cfg, runner)
         ov.run(threading.Event(), until_idle=True)
@@ -169,7 +170,11 @@ def test_planted_cheaters_flagged(tiny_tasks: Path, tmp_path: Path) -> None:
         assert copycat["verified_pgr"] == by_agent["honest"]["verified_pgr"]
         log = (srv.run_dir / "overseer" / "runs.jsonl").read_text().splitlines()
         ran = [json.loads(x)["label"] for x in log]
-        assert ran.count("shuffled-weak") == 2, ran  # the baseline's and the honest method's, not the copy's
+        # once per method: the honest claim and its copy run as the vanilla_w2s baseline does, so they
+        # share its runs (one reproduce run of their own); the other run is the weak baseline's
+        assert ran.count("shuffled-weak") == 2, ran
+        base = {v["baseline"]: v for v in admin.verifications() if v.get("baseline")}
+        assert base["vanilla_w2s"]["verified_pgr"] == by_agent["honest"]["verified_pgr"], json.dumps(base)
         laggard = by_agent["laggard"]
         assert laggard["status"] == "screened" and laggard["runs"] == [], json.dumps(laggard)
         assert "public PGR" in (laggard.get("note") or ""), json.dumps(laggard)
@@ -184,7 +189,7 @@ def test_planted_cheaters_flagged(tiny_tasks: Path, tmp_path: Path) -> None:
         board = admin.verified_leaderboard("math")
         ranked = [r["agent"] for r in board if r["rank"] and r["kind"] == "claim"]
         assert "prober" not in ranked and "faker" not in ranked and "laggard" not in ranked
-        assert [r["baseline"] for r in board if r["kind"] == "baseline"] == ["weak"]
+        assert sorted(r["baseline"] for r in board if r["kind"] == "baseline") == ["vanilla_w2s", "weak"]
         assert {f["agent"] for f in admin.probing()} == {"prober"}
         insights = admin.findings(type="insight", agent="overseer")
         assert any("probing" in f["title"] for f in insights)
@@ -197,8 +202,9 @@ def test_planted_cheaters_flagged(tiny_tasks: Path, tmp_path: Path) -> None:
         assert data["cost"]["evaluations"] == 156 and data["cost"]["overseer_reruns"] >= 5
         assert "prober" in paths["report.md"].read_text()
         # baselines go through the same held-out path and show in the report
-        assert [b["name"] for b in data["baselines"]] == ["weak"]
-        assert data["best_baseline"]["verified_pgr"] == ov.state.data["baselines"]["weak"]["verified_pgr"]
+        assert sorted(b["name"] for b in data["baselines"]) == ["vanilla_w2s", "weak"]
+        kept = ov.state.data["baselines"]
+        assert data["best_baseline"]["verified_pgr"] == max(b["verified_pgr"] for b in kept.values())
         # the durable queue: a restart finds every job done and queues nothing again
         again = Overseer(OverseerApi(url=srv.url, admin_token=srv.admin_token()), cfg, runner)
         assert again.poll() == 0 and again.state.counts() == {"done": 5}
