@@ -63,18 +63,21 @@ class State:
             self.save()
             return True
 
-    def take(self) -> dict | None:
+    def take(self, free_below: float | None = None) -> dict | None:
         """The queued job with the highest server-recorded PGR (oldest first among equals), marked running.
 
-        The top of the leaderboard is what most needs checking, so it is verified first."""
+        The top of the leaderboard is what most needs checking, so it is verified first. Before it come
+        the jobs whose PGR is under `free_below` (the public screen's bar: they are screened out with no
+        run, a second each), so that the ones left when a grace period ends are all ones that need runs."""
+
+        def order(j: dict) -> tuple:
+            known = j.get("claimed_pgr") is not None  # a claim citing no scored submission needs a run
+            pgr = j["claimed_pgr"] if known else -1e9
+            free = known and free_below is not None and pgr < free_below
+            return (not free, -pgr, j["finding_id"])
+
         with self.lock:
-            queued = sorted(
-                (j for j in self.data["jobs"].values() if j["status"] == "queued"),
-                key=lambda j: (
-                    -(j.get("claimed_pgr") if j.get("claimed_pgr") is not None else -1e9),
-                    j["finding_id"],
-                ),
-            )
+            queued = sorted((j for j in self.data["jobs"].values() if j["status"] == "queued"), key=order)
             if not queued:
                 return None
             job = queued[0]

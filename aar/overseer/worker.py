@@ -189,6 +189,11 @@ class Overseer:
         pgrs = [p for p in pgrs if isinstance(p, int | float)]
         return max(pgrs) if pgrs else None
 
+    def _free_below(self) -> float | None:
+        """The public PGR under which a claim is screened out with no run (`_check`), None when unscreened."""
+        best = self.best_verified()
+        return best - self.cfg.verify.public_margin if self.cfg.verify.screen and best is not None else None
+
     def _check(self, plan: Plan, key: str, seed: int | None, public_pgr: float | None = None) -> dict:
         """Screen, and for a claim that can still reach the top reproduce it (when a submission is cited) and
         run the full check; close the verification on the server.
@@ -377,7 +382,7 @@ class Overseer:
                 while len(inflight) < max(1, self.cfg.concurrency):
                     # baselines and claims alternate: "beats the best baseline" needs both early
                     take = not claims_wait and not (baselines and turn_baseline)
-                    job = self.state.take() if take else None
+                    job = self.state.take(self._free_below()) if take else None
                     if job is not None:
                         inflight.add(pool.submit(self.process, job))
                     elif baselines:

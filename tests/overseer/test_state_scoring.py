@@ -42,3 +42,12 @@ def test_highest_server_recorded_pgr_is_verified_first(tmp_path: Path) -> None:
     st.enqueue({"id": 2, "metrics": {"pgr": 99.0}}, claimed_pgr=0.3)  # what the agent wrote is ignored
     st.enqueue({"id": 3, "metrics": {"pgr": 0.9}})
     assert [st.take()["finding_id"] for _ in range(3)] == [1, 2, 3]  # type: ignore[index]
+
+
+def test_claims_the_public_screen_rejects_come_before_the_ones_that_need_runs(tmp_path: Path) -> None:
+    """Screened out with no run (public PGR under the bar), they are closed first, so a grace period
+    never ends with them pending behind the full checks; the rest keep their most-promising-first order."""
+    st = State(tmp_path / "state.json")
+    for fid, pgr in ((1, 0.7), (2, 0.1), (3, 0.6), (4, None), (5, -0.3)):
+        st.enqueue({"id": fid}, claimed_pgr=pgr)
+    assert [st.take(free_below=0.5)["finding_id"] for _ in range(5)] == [2, 5, 1, 3, 4]  # type: ignore[index]
