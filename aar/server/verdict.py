@@ -184,8 +184,7 @@ def _blank_strong(runs: list[Run], j: Judgment, facts: Facts) -> None:
 def _beyond_strong(runs: list[Run], j: Judgment) -> None:
     """On held-out items no strong-ceiling seed gets right, a method that knows only what the weak labels
     and the strong model tell it does no better than the weak supervisor there (nor than a ceiling seed on
-    the items the others miss, nor than it departs from the ceiling where the ceiling is right:
-    `aar.tasks.grade.beyond_strong`); a solver does."""
+    the items the others miss); a solver does."""
     held = [r for r in runs if r.kind == "heldout" and r.ok and r.hard_n and r.hard_reference is not None]
     n = sum(r.hard_n or 0 for r in held)
     if n < BEYOND_MIN_ITEMS:
@@ -199,8 +198,8 @@ def _beyond_strong(runs: list[Run], j: Judgment) -> None:
             "beyond-strong",
             f"on the {n} held-out items that every strong-ceiling seed gets wrong it is right "
             f"{100 * rate:.0f}% of the time, where the weak supervisor (or a ceiling seed on the items the "
-            f"others miss, or its own error rate on the items every seed gets right) manages "
-            f"{100 * ref:.0f}% (limit {100 * limit:.0f}%): it knows answers neither model does",
+            f"others miss) manages {100 * ref:.0f}% (limit {100 * limit:.0f}%): it knows answers neither "
+            f"model does",
         )
 
 

@@ -91,20 +91,13 @@ def beyond_strong(
     wrong). A method that draws only on the weak labels and the strong model should not beat the
     reference there (following the weak labels gets the weak rate; chance gets about half); one that
     reads the answer from the text does, however it keeps its overall accuracy under the ceiling. Without
-    `weak` the reference is None (the ceiling seeds alone agree too closely to say what chance gets).
-
-    The reference also holds the run's own error rate on the items every ceiling seed gets right. On the
-    binary items a run right where the ceiling is wrong departs from it; a run that departs from it as
-    often where it is right (a truth direction oriented the wrong way, an inverted probe) is right on the
-    ceiling's misses by departing, not by knowing, and pays for each one with an error elsewhere: such a
-    run stays under the ceiling's accuracy, which `above-ceiling` bounds. A solver is right on both."""
+    `weak` the reference is None (the ceiling seeds alone agree too closely to say what chance gets)."""
     wrong = ceiling != labels[None, :]
     hard = wrong.all(axis=0)
     right = int((preds[hard] == labels[hard]).sum())
     if weak is None:  # without the weak supervisor's predictions there is no honest reference: no judgment
         return right, int(hard.sum()), None
-    easy = (~wrong).all(axis=0)
-    rates = [float((preds[easy] != labels[easy]).mean())] if easy.any() else []
+    rates = []
     if ceiling.shape[0] >= 2:
         for s in range(ceiling.shape[0]):
             others = np.delete(wrong, s, axis=0).all(axis=0)
