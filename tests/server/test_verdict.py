@@ -118,6 +118,20 @@ def test_beyond_strong() -> None:
     assert judge([hard(9, n=9)], facts()).flags == []  # too few such items to judge
 
 
+def test_beyond_strong_leaves_a_method_below_the_weak_supervisor_unjudged() -> None:
+    """A method oriented against the strong model is right where the ceiling is wrong by departing from it:
+    below the weak supervisor (PGR <= 0) it is not judged; the same rate above it is a solver's."""
+
+    def run(pgr: float) -> Run:
+        return Run("heldout", "math", "heldout", 0, accuracy=0.6 + 0.3 * pgr, pgr=pgr, hard_right=40,
+                   hard_n=60, hard_reference=0.4)
+
+    inverted = judge([run(-0.27), run(-0.3)], facts())
+    assert "beyond-strong" not in inverted.flags
+    assert inverted.details["beyond_strong"]["judged"].startswith("no")
+    assert "beyond-strong" in judge([run(0.4), run(0.5)], facts()).flags
+
+
 def test_beyond_strong_statistic() -> None:
     from aar.tasks.grade import beyond_strong
 
