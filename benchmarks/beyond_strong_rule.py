@@ -15,11 +15,9 @@ import argparse
 import sqlite3
 from pathlib import Path
 
-import numpy as np
-
 from aar.server.scoring import unpack_array
 from aar.server.tasks import load_draw
-from aar.server.verdict import BEYOND_MIN_ITEMS, BEYOND_MIN_MARGIN
+from aar.server.verdict import Judgment, Run, _beyond_strong
 from aar.tasks.grade import beyond_strong
 
 
@@ -33,28 +31,29 @@ def main() -> None:
     labels = draw.labels["test"]
     with sqlite3.connect(f"file:{a.run_dir / 'aar.db'}?mode=ro", uri=True) as db:
         rows = db.execute(
-            "SELECT coalesce(baseline, 'finding ' || finding_id), predictions_packed, n, pgr, "
+            "SELECT coalesce(baseline, 'finding ' || finding_id), predictions_packed, n, accuracy, pgr, "
             "json_extract(manifest, '$.mode') FROM rechecks WHERE kind = 'heldout' AND task = ? "
             "AND predictions_packed IS NOT NULL ORDER BY id", (a.task,)).fetchall()
-    per: dict[str, list[tuple[int, int, float, float]]] = {}
-    for subject, packed, n, pgr, mode in rows:
+    per: dict[str, list[Run]] = {}
+    for subject, packed, n, acc, pgr, mode in rows:
         ceiling = draw.ceiling[mode or draw.meta.get("reference_mode", "probe")]
         right, hard, ref = beyond_strong(unpack_array(packed, n), labels, ceiling, draw.weak)
-        per.setdefault(subject, []).append((right, hard, ref, pgr))
+        run = Run("heldout", a.task, "heldout", 0, accuracy=acc, pgr=pgr, hard_right=right, hard_n=hard,
+                  hard_reference=ref)
+        per.setdefault(subject, []).append(run)
     head = ("subject", "PGR", "items", "rate", "ref", "limit")
     print(f"{head[0]:28s} " + " ".join(f"{h:>7s}" for h in head[1:]) + "  flagged (no gate / gate)")
     changed = 0
     for subject, runs in per.items():
-        n = sum(r[1] for r in runs)
-        if n < BEYOND_MIN_ITEMS:
-            continue
-        rate, ref = sum(r[0] for r in runs) / n, max(r[2] for r in runs)
-        limit = ref + max(BEYOND_MIN_MARGIN, 3 * (max(ref * (1 - ref), 0.05) / (n / len(runs))) ** 0.5)
-        pgr = float(np.mean([r[3] for r in runs if r[3] is not None]))
-        plain = rate > limit
-        gated = plain and pgr > 0
+        j = Judgment()
+        _beyond_strong(runs, j)  # the server's own rule
+        d = j.details.get("beyond_strong")
+        if d is None:
+            continue  # too few such items to judge
+        plain, gated = d["rate"] > d["limit"], "beyond-strong" in j.flags
         changed += plain != gated
-        print(f"{subject:28s} {pgr:7.3f} {n:7d} {rate:7.3f} {ref:7.3f} {limit:7.3f}  {plain!s:5s} / {gated}")
+        print(f"{subject:28s} {d['pgr']:7.3f} {d['items']:7d} {d['rate']:7.3f} {d['reference']:7.3f} "
+              f"{d['limit']:7.3f}  {plain!s:5s} / {gated}")
     print(f"{len(per)} subjects, {changed} judged otherwise with the gate")
 
 

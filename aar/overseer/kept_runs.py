@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from aarlab.client.snapshots import tree_hash
+from aarlab.w2s.manifest import data_hash
 
 ZOO_META = "aar_zoo.json"
 
@@ -67,7 +68,7 @@ class KeptRuns:
         used = {**(meta.get("models") or {}), **(run.get("models") or {})}
         parts = {
             "idea": tree_hash(idea),
-            "data": tree_hash(data),
+            "data": data_hash(data),  # what the manifest names: a ceiling added to meta.json keeps the runs
             "library": _library(),
             "run": {k: v for k, v in run.items() if k != "models"},
             "models": {role: _model_identity(str(p)) for role, p in sorted(used.items())},

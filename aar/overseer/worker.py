@@ -54,6 +54,11 @@ def all_tasks(tasks_root: Path) -> list[str]:
     return [t for t in names if task_ready(tasks_root, t)]
 
 
+def run_key(task: str, idea: Path) -> str:
+    """The key a snapshot's runs are kept under (claims and baselines alike): task and `methods.run_key`."""
+    return f"{task}-{methods.run_key(idea)}"
+
+
 def idea_root(folder: Path) -> Path:
     """The folder holding run.py inside an unpacked snapshot (top level or a single sub-folder)."""
     if (folder / "run.py").is_file():
@@ -207,12 +212,12 @@ class Overseer:
             # a method already fully checked (another finding with its runs) is not screened again: its
             # runs are all there, so this finding gets the same verification for one reproduce run at most
             checked = sum(label.startswith("heldout-") for label in plan.shared) > 1
-            best = self.best_verified()
-            far = public_pgr is not None and best is not None and public_pgr < best - cfg.public_margin
-            if cfg.screen and far and not checked:
+            bar = self._free_below()
+            if public_pgr is not None and bar is not None and public_pgr < bar and not checked:
                 note = (
                     f"screened: public PGR {public_pgr:.3f} (the server's record of its submission) below "
-                    f"the best verified {best:.3f} by more than {cfg.public_margin}; not re-run"
+                    f"the best verified {bar + cfg.public_margin:.3f} by more than {cfg.public_margin}; "
+                    "not re-run"
                 )
                 return self.api.close_verification(plan.subject, screened=True, note=note)
             screened, note = False, None
@@ -293,7 +298,7 @@ class Overseer:
             # reproduce from the server's record of the submission (its manifest), never the finding's text
             seed = int((sub.get("manifest") or {}).get("seed", 0)) if sub is not None else None
             # snapshots that differ only in notes or a recipe's name share one set of runs
-            key = f"{task}-{methods.run_key(idea)}"
+            key = run_key(task, idea)
             payload = self._check(plan, key, seed, public_pgr=(sub or {}).get("pgr"))
         for name in payload.get("flags", []):
             if name == "probing":
@@ -326,7 +331,7 @@ class Overseer:
             blank_model=self.blank_model,
             kept=self._kept(),
         )
-        key = f"{task}-{methods.run_key(idea)}"
+        key = run_key(task, idea)
         try:
             with self._claim_locks.setdefault(key, threading.Lock()):
                 plan.shared.update(self._shared_runs(key))
