@@ -37,6 +37,7 @@ RECIPE_DEFAULTS: dict = {
     "icm_consistency": 2.0,
     "icm_question_sep": None,
     "knn_k": 10,
+    "input_labels": "weak",
     "channel_prior": "student",
     "channel_em_iters": 0,
     "channel_beta": 1.0,
@@ -207,6 +208,14 @@ def _pct(x: object) -> str:
 def describe_recipe(recipe: dict) -> str:
     """A recipe in words (aarlab.w2s.recipe.run_recipe's semantics)."""
     r = full_recipe(recipe)
+    first = r.get("input_labels", "weak")
+    inputs = {
+        "weak": "the weak labels",
+        "direction": f"the labels of an unsupervised truth direction ({r['direction_method']})",
+        "icm": f"the labels of a first mutual-predictability search ({r['icm_steps']} steps)",
+        "knn": f"the weak labels smoothed over {r['knn_k']} neighbours",
+        "channel": f"a noisy-channel posterior ({r['channel_prior']} prior)",
+    }.get(first, f"the labels of {first}")
     src = {
         "weak_hard": "the weak model's hard labels",
         "weak_soft": "the weak model's soft labels",
@@ -216,8 +225,8 @@ def describe_recipe(recipe: dict) -> str:
         "direction": f"the labels of an unsupervised truth direction in its frozen features "
         f"({r['direction_method']}), oriented by the weak labels",
         "icm": f"labels found by mutual-predictability search (ICM, {r['icm_steps']} annealing steps "
-        f"from the weak labels)",
-        "knn": f"the weak labels smoothed over each item's {r['knn_k']} nearest neighbours in its features",
+        f"from {inputs})",
+        "knn": f"{inputs} smoothed over each item's {r['knn_k']} nearest neighbours in its features",
         "channel": f"a noisy-channel posterior (weak labels as noisy evidence, {r['channel_prior']} prior"
         f"{', EM ' + str(r['channel_em_iters']) + ' iterations' if r['channel_em_iters'] else ''})",
     }.get(r["label_source"], f"label source {r['label_source']}")
@@ -259,7 +268,7 @@ def describe_recipe(recipe: dict) -> str:
     ]
     said = {"mode", "label_source", "pca_dim", "student_view", "filter", "filter_keep", "relabel_dropped",
             "reweight", "loss", "aux_alpha", "early_stop", "rounds", "lr", "epochs", "weight_decay", "l2",
-            "direction_method", "icm_steps", "knn_k", "channel_prior", "channel_em_iters"}
+            "direction_method", "icm_steps", "knn_k", "channel_prior", "channel_em_iters", "input_labels"}
     extra = [  # the other fields that differ from their defaults
         f"{k.replace('_', ' ')} {v}" for k, v in recipe.items()
         if k not in said and (k not in RECIPE_DEFAULTS or v != RECIPE_DEFAULTS[k])

@@ -3,9 +3,11 @@
 A recipe picks the label source of `train_unlabel` (the weak labels, the strong model's zero-shot
 prior, a mix, or one of the strong-structure methods of `aarlab.w2s.methods`: an unsupervised truth
 direction, label search by mutual predictability, neighbourhood smoothing, a noisy-channel
-posterior), an optional filter (with relabelling of what it dropped) and reweighting, a loss, a
-number of self-training rounds, and the training mode with its hyper-parameters and capacity
-control. `run_recipe(ctx, recipe)` trains the strong model accordingly and writes predictions.json.
+posterior; icm and knn can take another source's labels as their input instead of the weak
+labels, which composes two of them), an optional filter (with relabelling of what it dropped) and
+reweighting, a loss, a number of self-training rounds, and the training mode with its
+hyper-parameters and capacity control. `run_recipe(ctx, recipe)` trains the strong model accordingly
+and writes predictions.json.
 
 Many fields only matter when a switch is on (e.g. `mix_alpha` when `label_source` is `mix`):
 `CONDITIONS` says when, and `Recipe.inactive_fields()` lists the ones a recipe ignores.
@@ -47,6 +49,9 @@ class Recipe(BaseModel):
     icm_consistency: float = Field(2.0, ge=0, le=100)  # weight of "two true answers to one question"
     icm_question_sep: str | None = None  # a question is the text before this; None: the task's default
     knn_k: int = Field(10, ge=1, le=1000)
+    # the labels icm starts its search from and knn smooths: the weak labels, or another label source's
+    # (run first, from the weak labels): e.g. icm started from a truth direction, or knn over icm's labels
+    input_labels: Literal["weak", "direction", "icm", "knn", "channel"] = "weak"
     channel_prior: Literal["student", "zero_shot", "direction"] = "student"
     channel_em_iters: int = Field(0, ge=0, le=50)  # 0: product of experts, else EM over a confusion model
     channel_beta: float = Field(1.0, ge=0, le=10)  # exponent of the strong prior
@@ -85,18 +90,26 @@ CONDITIONS: dict[str, list[dict[str, tuple[Any, ...]]]] = {
     "direction_method": [
         {"label_source": ("direction",)},
         {"label_source": ("channel",), "channel_prior": ("direction",)},
+        {"input_labels": ("direction",)},
+        {"input_labels": ("channel",), "channel_prior": ("direction",)},
     ],
     "direction_candidates": [{"direction_method": ("pca",)}],
-    "icm_steps": [{"label_source": ("icm",)}],
-    "icm_flip_frac": [{"label_source": ("icm",)}],
-    "icm_temperature": [{"label_source": ("icm",)}],
-    "icm_consistency": [{"label_source": ("icm",)}],
-    "icm_question_sep": [{"label_source": ("icm",)}],
-    "knn_k": [{"label_source": ("knn",)}, {"filter": ("knn",)}, {"reweight": ("knn",)}],
-    "channel_prior": [{"label_source": ("channel",)}],
-    "channel_em_iters": [{"label_source": ("channel",)}],
-    "channel_beta": [{"label_source": ("channel",)}],
-    "channel_alpha": [{"label_source": ("channel",)}],
+    "icm_steps": [{"label_source": ("icm",)}, {"input_labels": ("icm",)}],
+    "icm_flip_frac": [{"label_source": ("icm",)}, {"input_labels": ("icm",)}],
+    "icm_temperature": [{"label_source": ("icm",)}, {"input_labels": ("icm",)}],
+    "icm_consistency": [{"label_source": ("icm",)}, {"input_labels": ("icm",)}],
+    "icm_question_sep": [{"label_source": ("icm",)}, {"input_labels": ("icm",)}],
+    "knn_k": [
+        {"label_source": ("knn",)},
+        {"filter": ("knn",)},
+        {"reweight": ("knn",)},
+        {"input_labels": ("knn",)},
+    ],
+    "input_labels": [{"label_source": ("icm", "knn")}],
+    "channel_prior": [{"label_source": ("channel",)}, {"input_labels": ("channel",)}],
+    "channel_em_iters": [{"label_source": ("channel",)}, {"input_labels": ("channel",)}],
+    "channel_beta": [{"label_source": ("channel",)}, {"input_labels": ("channel",)}],
+    "channel_alpha": [{"label_source": ("channel",)}, {"input_labels": ("channel",)}],
     "hard_targets": [{"label_source": ("strong_prior", "mix", "direction", "knn", "channel")}],
     "filter_keep": [{"filter": ("weak_confidence", "agreement", "knn", "target_confidence")}],
     "relabel_dropped": [{"filter": ("weak_confidence", "agreement", "knn", "target_confidence")}],

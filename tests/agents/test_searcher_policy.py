@@ -44,6 +44,23 @@ def test_directions_are_many_distinct_and_valid() -> None:
             Recipe.model_validate(s)
 
 
+def test_compose_runs_the_second_family_on_the_first_familys_labels() -> None:
+    gmm = {"label_source": "direction", "direction_method": "gmm", "feature_dim": 64, "loss": "gce"}
+    icm = {"label_source": "icm", "icm_steps": 100, "loss": "aux_conf", "feature_dim": 16}
+    child = space.compose(gmm, icm)
+    assert child is not None
+    # the input's label-stage parameters and feature space come along, the second stage's student stays
+    assert space.compact(child) == {
+        "label_source": "icm", "input_labels": "direction", "direction_method": "gmm", "feature_dim": 64,
+        "icm_steps": 100, "loss": "aux_conf",
+    }
+    knn_of_icm = space.compose(icm, {"label_source": "knn", "knn_k": 20})
+    assert knn_of_icm is not None and knn_of_icm["icm_steps"] == 100 and knn_of_icm["knn_k"] == 20
+    assert space.compose(icm, gmm) is None  # a direction takes no input labels
+    assert space.compose(icm, icm) is None and space.compose({"label_source": "weak_soft"}, icm) is None
+    assert space.compose(child, {"label_source": "knn"}) is None  # one level of composition
+
+
 def test_space_mutations_change_one_component_and_key_ignores_inactive_params() -> None:
     base = {"filter": "none", "filter_keep": 0.3}
     assert space.key(base) == space.key({})  # filter_keep is inactive without a filter

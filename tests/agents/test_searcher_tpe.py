@@ -147,7 +147,7 @@ def test_starts_from_seeds_and_proposes_valid_new_recipes() -> None:
         keys = [space.key(p.recipe) for p in props if p.origin != "confirm"]
         assert len(keys) == len(set(keys))  # never runs a recipe twice (replications aside)
         assert all(p.recipe.get("mode") == "probe" for p in props)
-        assert {p.origin for p in props} <= {"seed", "tpe", "confirm", "ablate"}
+        assert {p.origin for p in props} <= {"seed", "tpe", "confirm", "ablate", "compose"}
         assert sum(p.origin == "confirm" for p in props) <= pol.max_confirms
         for p in props:
             if p.origin == "confirm":
@@ -228,7 +228,7 @@ def test_imports_are_replicated_and_state_survives_a_restart() -> None:
     before = {k for k, x in clone.trials.items() if x.agent == "a"}
     props = drive(clone, task, 3)  # and it goes on proposing new recipes after the restart
     new = {k for k, x in clone.trials.items() if x.agent == "a"} - before
-    assert len(new) >= 2 and all(p.origin in ("tpe", "confirm", "ablate") for p in props)
+    assert len(new) >= 2 and all(p.origin in ("tpe", "confirm", "ablate", "compose") for p in props)
 
 
 def test_an_agent_tries_its_own_seed_recipes_before_a_colleagues_result() -> None:
@@ -237,3 +237,34 @@ def test_an_agent_tries_its_own_seed_recipes_before_a_colleagues_result() -> Non
     assert t is not None and t.key in pol.pending_builds
     origins = [q["origin"] for q in pol.queue]
     assert origins == ["seed"] * len(pol.direction.seeds) + ["replicate"], origins
+
+
+def composed_surface(r: dict) -> float:
+    """A truth direction (gmm) helps, ICM helps, ICM started from the gmm direction's labels helps most."""
+    gmm = r["direction_method"] == "gmm"
+    if r["label_source"] == "icm" and r["input_labels"] == "direction":
+        return 0.70 + 0.16 * gmm
+    return 0.66 + 0.06 * (r["label_source"] == "icm") + 0.05 * (r["label_source"] == "direction") * (1 + gmm)
+
+
+def test_composes_its_own_family_with_a_colleagues_and_keeps_the_better_composition() -> None:
+    pol = policy("mutual-predictability")
+    task = SimTask(composed_surface)
+    drive(pol, task, 2)  # its icm seeds
+    assert not any(q["origin"] == "compose" for q in pol.queue)  # one family known: nothing to compose
+    theirs = {"label_source": "direction", "direction_method": "gmm", "feature_dim": 64}
+    pol.absorb(theirs, 0.55, "b", finding_id=4, snapshot_id="ab" * 32)
+    composed = [q for q in pol.queue if q["origin"] == "compose"]
+    assert len(composed) == 1 and "on the labels of direction" in composed[0]["reason"]
+    r = composed[0]["recipe"]
+    assert (r["label_source"], r["input_labels"], r["direction_method"], r["feature_dim"]) == (
+        "icm", "direction", "gmm", 64
+    )
+    props = drive(pol, task, 4)
+    assert "compose" in [p.origin for p in props]
+    best = pol.best(own_only=True)
+    assert best is not None and best.recipe["input_labels"] == "direction"
+    assert pol.compositions <= pol.max_compositions
+    clone = policy("mutual-predictability", rng_seed=3)
+    clone.load_json(json.loads(json.dumps(pol.to_json())))
+    assert clone.compositions == pol.compositions

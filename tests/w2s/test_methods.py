@@ -137,6 +137,18 @@ def test_icm_removes_unpredictable_weak_noise() -> None:
     assert res.labels.sum() == (w > 0.5).sum()  # the moves keep the weak labels' class balance
 
 
+def test_icm_started_from_a_truth_direction_ends_nearer_the_truth_than_from_the_weak_labels() -> None:
+    # 40% weak noise: the annealing, a local search, cannot climb from the weak labels to the truth in
+    # its steps, while the unsupervised direction (oriented by the same weak labels) starts it near it
+    x, y, w = factor_data(seed=5, sep=0.6, noise=0.4)
+    from_weak = icm_search(x, w, steps=40, seed=0)
+    start = gmm_direction(make_space(x, x[:10]), w, seed=0).p_u
+    from_direction = icm_search(x, start, steps=40, seed=0)
+    assert acc(start, y) > acc(from_weak.labels, y)
+    assert acc(from_direction.labels, y) > acc(from_weak.labels, y) + 0.05
+    assert acc(from_direction.labels, y) >= acc(start, y) - 0.02
+
+
 def test_icm_consistency_term_uses_shared_questions() -> None:
     rng = np.random.default_rng(3)
     nq = 500  # each question has one true and one false answer

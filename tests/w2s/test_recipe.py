@@ -83,6 +83,8 @@ NEW_RECIPES = [
     {"label_source": "channel", "channel_prior": "direction", "direction_method": "pca"},
     {"label_source": "direction", "filter": "target_confidence", "filter_keep": 0.5, "reweight": "knn"},
     {"label_source": "weak_soft", "early_stop": True, "loss": "aux_conf"},
+    {"label_source": "icm", "icm_steps": 5, "input_labels": "direction", "direction_method": "gmm"},
+    {"label_source": "knn", "knn_k": 5, "input_labels": "icm", "icm_steps": 5, "hard_targets": True},
 ]
 
 
@@ -101,6 +103,9 @@ def test_strong_structure_recipes_run(tiny_tasks: Path, tmp_path: Path, recipe: 
         assert (info["feature_view"] in ("all", "hidden", "surprise")) if uses_features else "channel" in info
         if recipe["label_source"] == "direction":
             assert info["direction"]["method"] == recipe.get("direction_method", "pca")
+        if "input_labels" in recipe:  # the first stage ran and its findings are kept beside the second's
+            first = info["input"]
+            assert first["label_source"] == recipe["input_labels"] and recipe["input_labels"] in first
 
 
 def test_probe_capacity_options_run_and_are_refused_in_finetune(tiny_tasks: Path, tmp_path: Path) -> None:
@@ -127,6 +132,11 @@ def test_conditional_fields_and_old_configs() -> None:
     assert not Recipe(label_source="direction", direction_method="ccs").active("direction_candidates")
     assert Recipe(filter="knn").active("knn_k") and Recipe(filter="knn").active("relabel_dropped")
     assert not Recipe(mode="finetune").active("pca_dim") and Recipe(mode="finetune").active("early_stop")
+    composed = Recipe(label_source="knn", input_labels="icm")
+    assert composed.active("icm_steps") and composed.active("knn_k")
+    assert not composed.active("direction_method")
+    assert Recipe(label_source="icm", input_labels="direction").active("direction_candidates")
+    assert not Recipe(label_source="direction", input_labels="icm").active("icm_steps")  # input unused
     # a config.json written before the strong-structure fields existed still loads, unchanged
     old = {"aux_alpha": 0.5, "filter": "none", "filter_keep": 0.7, "label_source": "weak_soft",
            "loss": "aux_conf", "mix_alpha": 0.5, "name": "aux_confidence", "reweight": "none", "rounds": 1,

@@ -46,7 +46,9 @@ DIRECTIONS: list[Direction] = [
         text="Search the labels of train_unlabel that the strong features predict best from each other "
         "(ICM: simulated annealing from the weak labels on k-fold probe log-likelihood, with a consistency "
         "term for answers to one question).",
-        focus=["icm_steps", "icm_flip_frac", "icm_consistency", "icm_temperature", "feature_dim"],
+        focus=[
+            "icm_steps", "icm_flip_frac", "icm_consistency", "icm_temperature", "feature_dim", "input_labels"
+        ],
         fixed={"label_source": "icm"},
         seeds=[{"label_source": "icm"}, {"label_source": "icm", "icm_steps": 100, "icm_flip_frac": 0.01}],
     ),
@@ -54,7 +56,7 @@ DIRECTIONS: list[Direction] = [
         name="neighbourhood-smoothing",
         text="A weak error rarely survives among its strong-feature neighbours: relabel each item by its k "
         "nearest neighbours' weak labels, or drop the items whose weak label disagrees with them.",
-        focus=["knn_k", "feature_dim", "filter_keep", "relabel_dropped"],
+        focus=["knn_k", "feature_dim", "filter_keep", "relabel_dropped", "input_labels"],
         fixed={"label_source": "knn"},
         seeds=[{"label_source": "knn", "knn_k": 10},
                {"label_source": "weak_soft", "filter": "knn", "filter_keep": 0.7, "knn_k": 10}],
@@ -67,6 +69,17 @@ DIRECTIONS: list[Direction] = [
         fixed={"label_source": "channel"},
         seeds=[{"label_source": "channel", "channel_prior": "student", "channel_em_iters": 3},
                {"label_source": "channel", "channel_prior": "student", "channel_beta": 2.0}],
+    ),
+    Direction(
+        name="composed-structure",
+        text="Compose two strong-structure methods: run label search (icm) or neighbourhood smoothing (knn) "
+        "on the labels of another one (a truth direction, icm, a noisy-channel posterior) instead of the "
+        "raw weak labels, so the second starts where the first left off; vary the first stage and the "
+        "feature space both share.",
+        focus=["input_labels", "direction_method", "feature_dim", "icm_steps", "knn_k", "filter"],
+        fixed={"label_source": "icm", "input_labels": "direction"},
+        seeds=[{"label_source": "icm", "input_labels": "direction"},
+               {"label_source": "knn", "input_labels": "icm"}],
     ),
     Direction(
         name="capacity-control",

@@ -17,6 +17,7 @@ from aarlab.w2s.recipe import CONDITIONS, Recipe, field_active
 CATEGORICAL: dict[str, list[Any]] = {
     "mode": ["probe", "finetune"],
     "label_source": ["weak_hard", "weak_soft", "strong_prior", "mix", "direction", "icm", "knn", "channel"],
+    "input_labels": ["weak", "direction", "icm", "knn", "channel"],
     "feature_view": ["auto", "all"],  # the backend's named blocks are not listed: they differ by backend
     "channel_prior": ["student", "zero_shot", "direction"],
     "direction_method": ["pca", "cluster_means", "gmm", "ccs"],
@@ -143,6 +144,31 @@ def combine(a: dict, b: dict, take: list[str]) -> dict:
         for param in CONDITIONAL:
             if f in switches(param):
                 r[param] = rb[param]
+    return normalize(r)
+
+
+# label sources that can take another source's labels as their input, and those that can be an input
+SECOND_STAGES = ("icm", "knn")
+FIRST_STAGES = ("direction", "icm", "knn", "channel")
+
+
+def compose(first: dict, second: dict) -> dict | None:
+    """Recipe `second` (an icm or knn recipe) run on the labels of `first`'s label source instead of the
+    weak labels: `first`'s label-stage parameters and feature space come along, `second`'s student
+    and the rest stay. None where the two do not compose (same source, or not a first/second stage)."""
+    a, b = normalize(first), normalize(second)
+    if (
+        b["label_source"] not in SECOND_STAGES
+        or a["label_source"] not in FIRST_STAGES
+        or a["label_source"] == b["label_source"]
+        or a["input_labels"] != "weak"
+    ):
+        return None
+    r = {**b, "input_labels": a["label_source"], "feature_dim": a["feature_dim"]}
+    r["feature_view"] = a["feature_view"]
+    for comp in COMPONENTS:  # switches before parameters: what the input switches on comes from `first`
+        if comp in CONDITIONAL and active(comp, r) and not active(comp, b):
+            r[comp] = a[comp]
     return normalize(r)
 
 

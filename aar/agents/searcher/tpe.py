@@ -36,7 +36,16 @@ from aar.agents.searcher.trials import RATIONALE, Insight, Proposal, Trial, effe
 from aarlab.w2s.paired import PairedTest, noise_sd, paired_test
 
 # what TPE varies from the start besides the direction's focus: the switches with the largest effects
-CORE = ["label_source", "feature_view", "filter", "relabel_dropped", "loss", "hard_targets", "student_view"]
+CORE = [
+    "label_source",
+    "input_labels",
+    "feature_view",
+    "filter",
+    "relabel_dropped",
+    "loss",
+    "hard_targets",
+    "student_view",
+]
 # the order in which TPE's free components widen beyond those
 WIDEN_ORDER = [
     "reweight",
@@ -96,6 +105,7 @@ class TpePolicy:
         focus_trials: int = 6,
         max_confirms: int = 1,
         max_replications: int = 1,
+        max_compositions: int = 2,
         ablations: int = 1,
         max_ablations: int = 3,
         patience: int = 4,
@@ -112,6 +122,8 @@ class TpePolicy:
         # colleagues' results run again on our seeds: each costs one of the few evaluations an agent gets
         self.max_replications = max_replications
         self.replications = 0
+        self.max_compositions = max_compositions
+        self.compositions = 0
         self.patience, self.widen = patience, widen
         self.stale_tpe = 0  # TPE trials since the incumbent last changed
         self.wide_level = 0  # how many times the free components widened (never narrows again)
@@ -194,6 +206,7 @@ class TpePolicy:
             "incumbent": self.incumbent,
             "confirms": self.confirms,
             "replications": self.replications,
+            "compositions": self.compositions,
             "tpe_asked": self.tpe_asked,
             "stale_tpe": self.stale_tpe,
             "wide_level": self.wide_level,
@@ -210,6 +223,7 @@ class TpePolicy:
         self.incumbent = state.get("incumbent")
         self.confirms = state.get("confirms", 0)
         self.replications = state.get("replications", 0)
+        self.compositions = state.get("compositions", 0)
         self.tpe_asked = state.get("tpe_asked", 0)
         self.stale_tpe = state.get("stale_tpe", 0)
         self.wide_level = state.get("wide_level", 0)
@@ -417,6 +431,7 @@ class TpePolicy:
         self.trials[k] = t
         self._tell(p, self.value(t))
         self._update_incumbent(t)
+        self._compose()
         return t
 
     def _tell(self, p: Proposal, value: float | None) -> None:
@@ -563,7 +578,49 @@ class TpePolicy:
                     "reason": f"replicate {agent}'s result (reported PGR {pgr:.3f}) on our seeds",
                 },
             )
+        self._compose()
         return t
+
+    def _compose(self) -> None:
+        """Queue a composition of two strong-structure families: the second (icm or knn) run on the
+        labels of the first instead of the weak labels (`space.compose`), from the best plain recipe of
+        each family known so far (own or a colleague's), the pair with the highest summed PGR first, both
+        above the weak supervisor. Up to `max_compositions`; TPE cannot reach these by one-factor moves
+        from either parent, since the input's parameters only matter once `input_labels` names it."""
+        if self.compositions >= self.max_compositions:
+            return
+        best: dict[str, Trial] = {}
+        for t in self.ranked():
+            r = t.recipe
+            if r.get("input_labels", "weak") == "weak" and r["label_source"] in space.FIRST_STAGES:
+                best.setdefault(r["label_source"], t)
+        queued = {space.key(q["recipe"]) for q in self.queue}
+        pairs = []
+        for a in best.values():
+            for b in best.values():
+                child = space.compose(a.recipe, b.recipe)
+                va, vb = self.value(a) or 0.0, self.value(b) or 0.0
+                if child is None or va <= 0 or vb <= 0:
+                    continue
+                k = space.key(child)
+                if k not in self.trials and k not in queued:
+                    pairs.append((va + vb, a, b, child))
+        if not pairs:
+            return
+        _, a, b, child = max(pairs, key=lambda x: x[0])
+        self.compositions += 1
+        at = sum(1 for q in self.queue if q["origin"] in ("seed", "confirm", "replicate"))
+        self.queue.insert(
+            at,
+            {
+                "recipe": child,
+                "origin": "compose",
+                "parent": b.key,
+                "reason": f"compose: {b.recipe['label_source']} ({b.idea or b.agent}, "
+                f"PGR {self.value(b):.3f}) on the labels of {a.recipe['label_source']} "
+                f"({a.idea or a.agent}, PGR {self.value(a):.3f})",
+            },
+        )
 
     @property
     def pending_builds(self) -> list[str]:

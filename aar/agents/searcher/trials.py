@@ -61,7 +61,8 @@ RATIONALE: dict[str, str] = {
 class Trial:
     key: str
     recipe: dict
-    origin: str  # seed | mutate | combine | build | import | tpe | replicate | confirm | ablate | explore
+    # seed | mutate | combine | build | import | tpe | replicate | confirm | ablate | explore | compose
+    origin: str
     agent: str
     parent: str | None = None  # key of the parent trial
     changes: dict[str, list] = field(default_factory=dict)  # component -> [parent value, value]

@@ -1,5 +1,6 @@
 """The recipe engine's label stage: targets for `train_unlabel` from a recipe's label source, computed
-lazily (strong features, zero-shot prior, neighbours), with what each method found kept in `info`."""
+lazily (strong features, zero-shot prior, neighbours), with what each method found kept in `info`.
+icm and knn read their input labels from `inputs()`: the weak labels, or a first label source's."""
 
 from __future__ import annotations
 
@@ -58,6 +59,27 @@ class StrongLabels:
             self._smoothed = knn_smooth(self.space.u, self.weak, self.r.knn_k)
         return self._smoothed
 
+    def inputs(self) -> np.ndarray:
+        """The labels icm starts from and knn smooths: the weak labels, or the targets of the label
+        source `input_labels` names (itself run from the weak labels, in the same feature space)."""
+        src = self.r.input_labels
+        if src == "weak":
+            return self.weak
+        first = StrongLabels(
+            self.ctx,
+            self.r.model_copy(update={"label_source": src, "input_labels": "weak", "hard_targets": False}),
+            self.texts_u,
+            self.texts_t,
+            self.weak,
+        )
+        first._space, first._prior, first._smoothed = self._space, self._prior, self._smoothed
+        t = first.targets()
+        if self._space is None and first._space is not None:  # one feature space for both stages
+            self._space = first._space
+            self.info["feature_view"] = first._space.view
+        self.info["input"] = {"label_source": src, **first.info}
+        return t
+
     def prior_if(self, trust: str) -> np.ndarray | None:
         return self.zero_shot() if trust == "agreement" else None
 
@@ -78,7 +100,7 @@ class StrongLabels:
         elif src == "icm":
             return self.icm()
         elif src == "knn":
-            t = self.smoothed()
+            t = self.smoothed() if self.r.input_labels == "weak" else self._knn(self.inputs())
         elif src == "channel":
             t = self.channel()
         else:
@@ -115,6 +137,11 @@ class StrongLabels:
         self.info["direction"] = {"method": m, **res.info}
         return res
 
+    def _knn(self, labels: np.ndarray) -> np.ndarray:
+        from aarlab.w2s.methods.neighbours import knn_smooth
+
+        return knn_smooth(self.space.u, labels, self.r.knn_k)
+
     def icm(self) -> np.ndarray:
         from aarlab.w2s.methods.icm import icm_search, question_groups
 
@@ -125,7 +152,7 @@ class StrongLabels:
         budget = None if self.ctx.max_seconds is None else 0.5 * self.ctx.max_seconds
         res = icm_search(
             self.space.u,
-            self.weak,
+            self.inputs(),
             groups,
             steps=self.r.icm_steps,
             flip_frac=self.r.icm_flip_frac,
