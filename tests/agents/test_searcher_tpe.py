@@ -252,6 +252,10 @@ def test_composes_its_own_family_with_a_colleagues_and_keeps_the_better_composit
     task = SimTask(composed_surface)
     drive(pol, task, 2)  # its icm seeds
     assert not any(q["origin"] == "compose" for q in pol.queue)  # one family known: nothing to compose
+    pol.absorb({"label_source": "direction", "direction_method": "cluster_means"}, 0.5, "c", 3, "cd" * 32)
+    composed = [q for q in pol.queue if q["origin"] == "compose"]
+    assert len(composed) == 1 and composed[0]["recipe"]["direction_method"] == "cluster_means"
+    # a better direction turns up before the composition runs: it takes the queued one's place
     theirs = {"label_source": "direction", "direction_method": "gmm", "feature_dim": 64}
     pol.absorb(theirs, 0.55, "b", finding_id=4, snapshot_id="ab" * 32)
     composed = [q for q in pol.queue if q["origin"] == "compose"]

@@ -38,7 +38,10 @@ DIRECTIONS: list[Direction] = [
         "search) and use the weak labels only to orient it, then train the student on its labels.",
         focus=["direction_method", "direction_candidates", "feature_dim", "filter", "relabel_dropped"],
         fixed={"label_source": "direction"},
+        # one seed per method of the family: which one the model's structure suits is what is to be found
         seeds=[{"label_source": "direction", "direction_method": "pca", "direction_candidates": 4},
+               {"label_source": "direction", "direction_method": "cluster_means"},
+               {"label_source": "direction", "direction_method": "gmm"},
                {"label_source": "direction", "direction_method": "ccs"}],
     ),
     Direction(

@@ -310,6 +310,8 @@ class TpePolicy:
             return Proposal(recipe, "confirm", item["reason"], parent=t, seeds=seeds)
         if k in self.trials and self.trials[k].agent == self.agent:
             return None
+        if item["origin"] == "compose":
+            self.compositions += 1
         changes = {c: list(ab) for c, ab in space.diff(parent.recipe, recipe).items()} if parent else {}
         p = Proposal(recipe, item["origin"], item["reason"], parent=parent, changes=changes)
         return self._tpe_fixed(p, self.params_of(recipe))
@@ -584,11 +586,13 @@ class TpePolicy:
     def _compose(self) -> None:
         """Queue a composition of two strong-structure families: the second (icm or knn) run on the
         labels of the first instead of the weak labels (`space.compose`), from the best plain recipe of
-        each family known so far (own or a colleague's), the pair with the highest summed PGR first, both
-        above the weak supervisor. Up to `max_compositions`; TPE cannot reach these by one-factor moves
-        from either parent, since the input's parameters only matter once `input_labels` names it."""
+        each family known so far (own or a colleague's), the pair with the highest summed PGR, both above
+        the weak supervisor. One waits in the queue at a time, replaced when a better pair turns up before
+        it runs; up to `max_compositions` run. TPE cannot reach these by one-factor moves from either
+        parent, since the input's parameters only matter once `input_labels` names it."""
         if self.compositions >= self.max_compositions:
             return
+        self.queue = [q for q in self.queue if q["origin"] != "compose"]
         best: dict[str, Trial] = {}
         for t in self.ranked():
             r = t.recipe
@@ -608,7 +612,6 @@ class TpePolicy:
         if not pairs:
             return
         _, a, b, child = max(pairs, key=lambda x: x[0])
-        self.compositions += 1
         at = sum(1 for q in self.queue if q["origin"] in ("seed", "confirm", "replicate"))
         self.queue.insert(
             at,
