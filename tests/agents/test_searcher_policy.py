@@ -59,6 +59,8 @@ def test_compose_runs_the_second_family_on_the_first_familys_labels() -> None:
     assert space.compose(icm, gmm) is None  # a direction takes no input labels
     assert space.compose(icm, icm) is None and space.compose({"label_source": "weak_soft"}, icm) is None
     assert space.compose(child, {"label_source": "knn"}) is None  # one level of composition
+    stale = {**gmm, "input_labels": "icm"}  # inactive for a direction: no bar to composing it
+    assert space.compose(stale, icm) == child
 
 
 def test_space_mutations_change_one_component_and_key_ignores_inactive_params() -> None:

@@ -268,6 +268,11 @@ def test_composes_its_own_family_with_a_colleagues_and_keeps_the_better_composit
     assert "compose" in [p.origin for p in props]
     best = pol.best(own_only=True)
     assert best is not None and best.recipe["input_labels"] == "direction"
+    # the new incumbent's first ablation takes its input back to the weak labels
+    ablated = [q["recipe"] for q in pol.queue if q["origin"] == "ablate"] + [
+        t.recipe for t in pol.trials.values() if t.origin == "ablate"
+    ]
+    assert any(r["label_source"] == "icm" and r["input_labels"] == "weak" for r in ablated), ablated
     assert pol.compositions <= pol.max_compositions
     clone = policy("mutual-predictability", rng_seed=3)
     clone.load_json(json.loads(json.dumps(pol.to_json())))

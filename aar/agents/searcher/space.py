@@ -161,9 +161,10 @@ def compose(first: dict, second: dict) -> dict | None:
         b["label_source"] not in SECOND_STAGES
         or a["label_source"] not in FIRST_STAGES
         or a["label_source"] == b["label_source"]
-        or a["input_labels"] != "weak"
+        or (active("input_labels", a) and a["input_labels"] != "weak")
     ):
         return None
+    a["input_labels"] = "weak"  # where it is inactive (a direction, a channel) it may hold a stale value
     r = {**b, "input_labels": a["label_source"], "feature_dim": a["feature_dim"]}
     r["feature_view"] = a["feature_view"]
     for comp in COMPONENTS:  # switches before parameters: what the input switches on comes from `first`

@@ -65,6 +65,7 @@ WIDEN_ORDER = [
 ]
 # the components whose ablation says most about a recipe, most telling first
 ABLATION_ORDER = [
+    "input_labels",  # a composition's claim: does the second stage need the first's labels?
     "label_source",
     "filter",
     "relabel_dropped",

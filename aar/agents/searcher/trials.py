@@ -54,6 +54,12 @@ RATIONALE: dict[str, str] = {
     "channel_prior=direction": "an unsupervised direction as the prior of the noisy channel",
     "channel_prior=zero_shot": "the strong model's zero-shot judgement as the prior of the noisy channel",
     "channel_prior=student": "a cross-fitted first-stage student as the prior of the noisy channel",
+    "input_labels=direction": "a search or smoothing started from an unsupervised direction's labels starts "
+    "nearer the truth than from the weak labels",
+    "input_labels=icm": "smoothing or searching again from mutually predictable labels builds on what ICM "
+    "found",
+    "input_labels=knn": "neighbour-smoothed labels are a less noisy start than the raw weak labels",
+    "input_labels=channel": "a noisy-channel posterior is a less noisy start than the raw weak labels",
 }
 
 
