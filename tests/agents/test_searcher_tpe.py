@@ -252,7 +252,8 @@ def test_composes_its_own_family_with_a_colleagues_and_keeps_the_better_composit
     task = SimTask(composed_surface)
     drive(pol, task, 2)  # its icm seeds
     assert not any(q["origin"] == "compose" for q in pol.queue)  # one family known: nothing to compose
-    pol.absorb({"label_source": "direction", "direction_method": "cluster_means"}, 0.5, "c", 3, "cd" * 32)
+    cluster = {"label_source": "direction", "direction_method": "cluster_means", "input_labels": "icm"}
+    pol.absorb(cluster, 0.5, "c", 3, "cd" * 32)  # its input_labels is inactive (a direction): no bar
     composed = [q for q in pol.queue if q["origin"] == "compose"]
     assert len(composed) == 1 and composed[0]["recipe"]["direction_method"] == "cluster_means"
     # a better direction turns up before the composition runs: it takes the queued one's place

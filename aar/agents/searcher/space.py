@@ -152,6 +152,11 @@ SECOND_STAGES = ("icm", "knn")
 FIRST_STAGES = ("direction", "icm", "knn", "channel")
 
 
+def plain(recipe: dict) -> bool:
+    """A recipe whose label source reads the weak labels themselves (no `input_labels` stage in use)."""
+    return not active("input_labels", recipe) or normalize(recipe)["input_labels"] == "weak"
+
+
 def compose(first: dict, second: dict) -> dict | None:
     """Recipe `second` (an icm or knn recipe) run on the labels of `first`'s label source instead of the
     weak labels: `first`'s label-stage parameters and feature space come along, `second`'s student
@@ -161,7 +166,7 @@ def compose(first: dict, second: dict) -> dict | None:
         b["label_source"] not in SECOND_STAGES
         or a["label_source"] not in FIRST_STAGES
         or a["label_source"] == b["label_source"]
-        or (active("input_labels", a) and a["input_labels"] != "weak")
+        or not plain(a)
     ):
         return None
     a["input_labels"] = "weak"  # where it is inactive (a direction, a channel) it may hold a stale value

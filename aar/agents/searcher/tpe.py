@@ -597,7 +597,7 @@ class TpePolicy:
         best: dict[str, Trial] = {}
         for t in self.ranked():
             r = t.recipe
-            if r.get("input_labels", "weak") == "weak" and r["label_source"] in space.FIRST_STAGES:
+            if space.plain(r) and r["label_source"] in space.FIRST_STAGES:
                 best.setdefault(r["label_source"], t)
         queued = {space.key(q["recipe"]) for q in self.queue}
         pairs = []

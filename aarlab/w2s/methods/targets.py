@@ -54,9 +54,7 @@ class StrongLabels:
 
     def smoothed(self) -> np.ndarray:
         if self._smoothed is None:
-            from aarlab.w2s.methods.neighbours import knn_smooth
-
-            self._smoothed = knn_smooth(self.space.u, self.weak, self.r.knn_k)
+            self._smoothed = self._knn(self.weak)
         return self._smoothed
 
     def inputs(self) -> np.ndarray:
