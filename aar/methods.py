@@ -182,14 +182,16 @@ def run_key(folder: Path) -> str:
     """What an idea folder's runs depend on: every file but the notes (`is_doc`), byte for byte, with
     config.json canonical and without its `name`. Two folders with one key run alike (unless their code
     reads its own notes), so the overseer checks them once. Unlike `method_key`, binary files count: a
-    key that ignored a data file would let one snapshot's runs stand for another's."""
+    key that ignored a data file would let one snapshot's runs stand for another's. Bytecode is left out:
+    the server refuses it in a snapshot and `aar.sandbox.research.stage_rerun` never stages it, so what
+    runs is the source hashed here."""
     folder = Path(folder)
     h = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
         if not path.is_file() or path.is_symlink() or is_doc(rel) or "__pycache__" in path.parts:
             continue
-        if path.suffix == ".pyc":
+        if path.suffix.lower() in (".pyc", ".pyo"):
             continue
         raw = path.read_bytes()
         if rel == "config.json":

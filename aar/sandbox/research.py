@@ -73,7 +73,10 @@ def stage_rerun(run_dir: Path, idea_dir: Path, data_dir: Path, sandbox_kind: str
     if run_dir.exists():
         shutil.rmtree(run_dir)
     workspace = run_dir / "workspace"
-    shutil.copytree(Path(idea_dir), workspace / IDEA, symlinks=False)
+    # bytecode stays out (a snapshot from before the server refused it may hold some): a re-run runs the
+    # source its run key was computed from (`aar.methods.run_key`)
+    shutil.copytree(Path(idea_dir), workspace / IDEA, symlinks=False,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo"))
     view = stage_data(Path(data_dir), run_dir / "data", weak=weak, models=models,
                       neutral_paths=sandbox_kind != "none")
     return workspace, view

@@ -2,7 +2,10 @@
 
 `pack` sorts entries and zeroes mtimes/owners so the same folder always gives the same bytes (and the
 same sha256 id). `check_archive` / `unpack` refuse absolute paths, `..`, links, devices and anything
-that is not a plain file or folder. The server runs `check_archive` on every upload before storing it.
+that is not a plain file or folder, and Python bytecode (`__pycache__/`, `*.pyc`): a snapshot is its
+source, and an import prefers a cached `.pyc` to the `.py` beside it, so bytecode would run code that no
+key of the snapshot (`tree_hash`, `aar.methods.run_key`) describes. The server runs `check_archive` on every
+upload before storing it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints"}
+BYTECODE_SUFFIXES = (".pyc", ".pyo")
 
 
 class UnsafeArchive(ValueError):
@@ -25,7 +29,7 @@ def _entries(folder: Path) -> list[Path]:
     out: list[Path] = []
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
-        if any(part in SKIP_DIRS for part in rel.parts) or path.suffix == ".pyc":
+        if any(part in SKIP_DIRS for part in rel.parts) or path.suffix.lower() in BYTECODE_SUFFIXES:
             continue
         if path.is_symlink() or not (path.is_file() or path.is_dir()):
             continue
@@ -81,6 +85,11 @@ def _safe_name(name: str) -> str:
     return name
 
 
+def _is_bytecode(name: str) -> bool:
+    p = PurePosixPath(name)
+    return "__pycache__" in p.parts or p.suffix.lower() in BYTECODE_SUFFIXES
+
+
 @dataclass(frozen=True)
 class ArchiveInfo:
     n_files: int
@@ -106,6 +115,11 @@ def check_archive(
                 if i >= max_members:
                     raise UnsafeArchive(f"archive has more than {max_members} members")
                 _safe_name(member.name)
+                if _is_bytecode(member.name):
+                    raise UnsafeArchive(
+                        f"Python bytecode is not accepted in a snapshot: {member.name!r} (upload the source; "
+                        "`pack` leaves __pycache__ and *.pyc out)"
+                    )
                 if member.isdir():
                     continue
                 if not member.isreg():

@@ -195,12 +195,19 @@ EVIL = {
     "hardlink": [_member("run.py"), _member("hard", tarfile.LNKTYPE, link="run.py")],
     "device": [_member("dev", tarfile.CHRTYPE)],
     "fifo": [_member("pipe", tarfile.FIFOTYPE)],
+    # bytecode runs in place of the source beside it, so no snapshot key would describe what runs
+    "pycache": [_member("run.py"), _member("__pycache__/run.cpython-311.pyc")],
+    "pycache-dir": [_member("run.py"), _member("__pycache__/", tarfile.DIRTYPE)],
+    "sourceless-pyc": [_member("run.py"), _member("helper.pyc")],
 }
 
 
 @pytest.mark.parametrize("kind", sorted(EVIL))
 def test_unsafe_tar_refused(raw: httpx.Client, kind: str) -> None:
-    refused(raw.post("/api/snapshots", content=_tar(EVIL[kind])), 422)
+    resp = raw.post("/api/snapshots", content=_tar(EVIL[kind]))
+    refused(resp, 422)
+    if "pyc" in kind:
+        assert "bytecode" in resp.json()["detail"]
 
 
 @SETTINGS
