@@ -143,14 +143,24 @@ def full_recipe(recipe: dict) -> dict:
     return {**RECIPE_DEFAULTS, **recipe}
 
 
+def _active_only(recipe: dict) -> dict:
+    """A full recipe with the fields it ignores at their defaults, as `aarlab.w2s.recipe.parse_recipe`
+    runs it (one table, `aarlab.w2s.recipe_fields`, says which)."""
+    from aarlab.w2s.recipe_fields import field_active
+
+    return {k: v if k not in RECIPE_DEFAULTS or field_active(k, recipe) else RECIPE_DEFAULTS[k]
+            for k, v in recipe.items()}
+
+
 def canonical_config(files: Files) -> str | None:
     """config.json as one text for every way of writing the same config: without its `name`, keys sorted,
-    and for a recipe idea the recipe's defaults filled in (written out or left out, the same recipe)."""
+    and for a recipe idea the recipe's defaults filled in (written out or left out, the same recipe) and
+    the fields it ignores at their defaults (the engine resets them: set or not, the same run)."""
     if "config.json" not in files:
         return None
     recipe = recipe_of(files)
     if recipe is not None:
-        return json.dumps(full_recipe(recipe), indent=1, sort_keys=True) + "\n"
+        return json.dumps(_active_only(full_recipe(recipe)), indent=1, sort_keys=True) + "\n"
     try:
         cfg = json.loads(files["config.json"])
     except ValueError:

@@ -10,22 +10,23 @@ hyper-parameters and capacity control. `run_recipe(ctx, recipe)` trains the stro
 and writes predictions.json.
 
 Many fields only matter when a switch is on (e.g. `mix_alpha` when `label_source` is `mix`):
-`CONDITIONS` says when, and `Recipe.inactive_fields()` lists the ones a recipe ignores.
+`CONDITIONS` (`aarlab.w2s.recipe_fields`) says when, and `Recipe.inactive_fields()` lists the ones a recipe
+ignores; `parse_recipe` sets those to their defaults, so the engine never reads one.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from aarlab.w2s.idea import IdeaContext
+from aarlab.w2s.recipe_fields import CONDITIONS, STRONG_SOURCES, field_active
 from aarlab.w2s.training import TrainSpec, train_and_predict
 
-STRONG_SOURCES = ("direction", "icm", "knn", "channel")
 LabelSource = Literal["weak_hard", "weak_soft", "strong_prior", "mix", "direction", "icm", "knn", "channel"]
 Trust = Literal["none", "weak_confidence", "agreement", "knn", "target_confidence"]
 
@@ -81,57 +82,10 @@ class Recipe(BaseModel):
         return {f for f in CONDITIONS if not field_active(f, values)}
 
 
-# field -> alternatives; a field is active when, for one alternative, every named switch is itself
-# active and holds one of the listed values (fields not named here are always active)
-CONDITIONS: dict[str, list[dict[str, tuple[Any, ...]]]] = {
-    "mix_alpha": [{"label_source": ("mix",)}],
-    "feature_view": [{"label_source": STRONG_SOURCES}, {"filter": ("knn",)}, {"reweight": ("knn",)}],
-    "feature_dim": [{"label_source": STRONG_SOURCES}, {"filter": ("knn",)}, {"reweight": ("knn",)}],
-    "direction_method": [
-        {"label_source": ("direction",)},
-        {"label_source": ("channel",), "channel_prior": ("direction",)},
-        {"input_labels": ("direction",)},
-        {"input_labels": ("channel",), "channel_prior": ("direction",)},
-    ],
-    "direction_candidates": [{"direction_method": ("pca",)}],
-    "icm_steps": [{"label_source": ("icm",)}, {"input_labels": ("icm",)}],
-    "icm_flip_frac": [{"label_source": ("icm",)}, {"input_labels": ("icm",)}],
-    "icm_temperature": [{"label_source": ("icm",)}, {"input_labels": ("icm",)}],
-    "icm_consistency": [{"label_source": ("icm",)}, {"input_labels": ("icm",)}],
-    "icm_question_sep": [{"label_source": ("icm",)}, {"input_labels": ("icm",)}],
-    "knn_k": [
-        {"label_source": ("knn",)},
-        {"filter": ("knn",)},
-        {"reweight": ("knn",)},
-        {"input_labels": ("knn",)},
-    ],
-    "input_labels": [{"label_source": ("icm", "knn")}],
-    "channel_prior": [{"label_source": ("channel",)}, {"input_labels": ("channel",)}],
-    "channel_em_iters": [{"label_source": ("channel",)}, {"input_labels": ("channel",)}],
-    "channel_beta": [{"label_source": ("channel",)}, {"input_labels": ("channel",)}],
-    "channel_alpha": [{"label_source": ("channel",)}, {"input_labels": ("channel",)}],
-    "hard_targets": [{"label_source": ("strong_prior", "mix", "direction", "knn", "channel")}],
-    "filter_keep": [{"filter": ("weak_confidence", "agreement", "knn", "target_confidence")}],
-    "relabel_dropped": [{"filter": ("weak_confidence", "agreement", "knn", "target_confidence")}],
-    "aux_alpha": [{"loss": ("aux_conf", "bootstrap")}],
-    "pca_dim": [{"mode": ("probe", None)}],
-    "student_view": [{"mode": ("probe", None)}],
-}
-
-
-def field_active(field: str, values: dict[str, Any]) -> bool:
-    alts = CONDITIONS.get(field)
-    if alts is None:
-        return True
-    return any(
-        all(field_active(sw, values) and values.get(sw) in ok for sw, ok in alt.items()) for alt in alts
-    )
-
-
 def _trust(
-    kind: str, weak: np.ndarray, prior: np.ndarray | None, smoothed: np.ndarray | None, targets: np.ndarray
+    kind: str, weak: np.ndarray, prior: np.ndarray | None, smoothed: np.ndarray | None, sure: np.ndarray
 ) -> np.ndarray:
-    """Higher = more trusted example."""
+    """Higher = more trusted example (`sure`: `StrongLabels.target_trust` of the targets)."""
     if kind == "weak_confidence":
         return np.abs(weak - 0.5) * 2
     if kind == "agreement":
@@ -143,7 +97,7 @@ def _trust(
         assert smoothed is not None
         return knn_agreement(weak, smoothed)
     if kind == "target_confidence":
-        return np.abs(targets - 0.5) * 2
+        return sure
     raise ValueError(kind)
 
 
@@ -162,11 +116,15 @@ def recipe_targets(r: Recipe, weak: np.ndarray, prior: np.ndarray | None) -> np.
 
 
 def parse_recipe(recipe: dict | Recipe) -> Recipe:
-    return (
+    """The recipe validated, its inactive fields at their defaults: two recipes that differ only in fields
+    they ignore run alike by construction (the run key, `aar.methods.canonical_config`, counts them one)."""
+    r = (
         recipe
         if isinstance(recipe, Recipe)
         else Recipe.model_validate({k: v for k, v in recipe.items() if k in Recipe.model_fields})
     )
+    idle = r.inactive_fields()
+    return r.model_copy(update={f: Recipe.model_fields[f].default for f in idle}) if idle else r
 
 
 def run_recipe(ctx: IdeaContext, recipe: dict | Recipe) -> None:
@@ -197,17 +155,18 @@ def run_recipe(ctx: IdeaContext, recipe: dict | Recipe) -> None:
         view=r.student_view,
     )
     base = labels.targets()
+    sure = labels.target_trust(base)
 
     keep = np.ones(len(texts_u), dtype=bool)
     if r.filter != "none":
-        s = _trust(r.filter, weak, labels.prior_if(r.filter), labels.smoothed_if(r.filter), base)
+        s = _trust(r.filter, weak, labels.prior_if(r.filter), labels.smoothed_if(r.filter), sure)
         n_keep = max(2, int(round(r.filter_keep * len(s))))
         keep = np.zeros(len(s), dtype=bool)
         keep[np.argsort(-s, kind="stable")[:n_keep]] = True
     weights = None
     if r.reweight != "none":
         weights = (
-            _trust(r.reweight, weak, labels.prior_if(r.reweight), labels.smoothed_if(r.reweight), base) + 0.05
+            _trust(r.reweight, weak, labels.prior_if(r.reweight), labels.smoothed_if(r.reweight), sure) + 0.05
         )
 
     if r.relabel_dropped and not keep.all():

@@ -39,3 +39,25 @@ def test_code_recipe_and_data_files_do(tmp_path: Path) -> None:
     (shadow / "aarlab" / "__init__.py").write_text("")  # would shadow the library on the idea's sys.path
     assert run_key(shadow) != run_key(base)
     assert json.loads((base / "config.json").read_text())["name"] == "base"
+
+
+def test_a_field_the_recipe_ignores_is_one_run_set_or_not(tmp_path: Path) -> None:
+    from aar.methods import folder_files, method_key
+    from aarlab.w2s.recipe import parse_recipe
+
+    base = {"label_source": "knn", "knn_k": 7}
+    plain = _idea(tmp_path, "plain", base)
+    # mix_alpha matters for `mix` only, icm_steps for icm only, filter_keep with a filter only
+    idle = {**base, "mix_alpha": 0.9, "icm_steps": 5, "filter_keep": 0.3, "channel_beta": 3.0}
+    copy = _idea(tmp_path, "copy", idle)
+    assert run_key(copy) == run_key(plain)
+    assert method_key(folder_files(copy)) == method_key(folder_files(plain))
+    assert parse_recipe(idle) == parse_recipe(base)  # what the engine runs: the ignored fields reset
+    # the same fields where they matter are another run
+    assert run_key(_idea(tmp_path, "mix", {"label_source": "mix", "mix_alpha": 0.9})) != run_key(
+        _idea(tmp_path, "mix0", {"label_source": "mix"})
+    )
+    icm = _idea(tmp_path, "icm", {"label_source": "knn", "knn_k": 7, "input_labels": "icm", "icm_steps": 5})
+    assert run_key(icm) != run_key(_idea(tmp_path, "icm0", {**base, "input_labels": "icm"}))
+    kept = _idea(tmp_path, "kept", {**base, "filter": "knn", "filter_keep": 0.3})
+    assert run_key(kept) != run_key(_idea(tmp_path, "kept0", {**base, "filter": "knn"}))

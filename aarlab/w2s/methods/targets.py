@@ -28,6 +28,7 @@ class StrongLabels:
         self._space: FeatureSpace | None = None
         self._prior: np.ndarray | None = None
         self._smoothed: np.ndarray | None = None
+        self._sure: np.ndarray | None = None  # see `target_trust`
 
     # -- lazily computed inputs -------------------------------------------------------------------
     @property
@@ -78,6 +79,14 @@ class StrongLabels:
         self.info["input"] = {"label_source": src, **first.info}
         return t
 
+    def target_trust(self, targets: np.ndarray) -> np.ndarray:
+        """How sure the label stage is of each target (`target_confidence`), in [0, 1]: for soft targets
+        their distance from 0.5; for hard ones (icm's, `hard_targets`) the evidence behind each: icm's
+        cross-fitted probe probability of its label (the other folds' support), or the soft target before
+        hardening (the weak labels' for `weak_hard`). Hard 0/1 targets alone would rank every item alike (the
+        filter would keep the first items by index)."""
+        return self._sure if self._sure is not None else np.abs(targets - 0.5) * 2
+
     def prior_if(self, trust: str) -> np.ndarray | None:
         return self.zero_shot() if trust == "agreement" else None
 
@@ -90,6 +99,8 @@ class StrongLabels:
 
         src = self.r.label_source
         if src in ("weak_hard", "weak_soft"):
+            if src == "weak_hard":
+                self._sure = np.abs(self.weak - 0.5) * 2
             return recipe_targets(self.r, self.weak, None)
         if src in ("strong_prior", "mix"):
             t = recipe_targets(self.r, self.weak, self.zero_shot())
@@ -104,6 +115,7 @@ class StrongLabels:
         else:
             raise ValueError(f"unknown label_source {src!r}")
         if self.r.hard_targets:
+            self._sure = np.abs(t - 0.5) * 2
             t = (t > 0.5).astype(np.float64)
         self.info["agreement_with_weak"] = round(float(((t > 0.5) == (self.weak > 0.5)).mean()), 4)
         return t
@@ -160,7 +172,9 @@ class StrongLabels:
             max_seconds=budget,
         )
         self.info["icm"] = res.info
-        return res.labels.astype(np.float64)
+        y = res.labels.astype(np.float64)
+        self._sure = np.where(y == 1, res.proba, 1 - res.proba)
+        return y
 
     def channel(self) -> np.ndarray:
         from aarlab.w2s.methods import channel as ch
