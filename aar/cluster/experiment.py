@@ -14,7 +14,6 @@ import shlex
 import shutil
 import tarfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +39,13 @@ def run_on_node(
 
     from aar.cluster.node import node_cache
     from aar.cluster.store import node_public
+    from aar.cluster.workdirs import task_work_dir
     from aar.sandbox.layout import DATA, WORKSPACE
     from aar.sandbox.research import open_rerun_sandbox, rerun_dir, stage_rerun
     from aar.sandbox.view_cache import fill_view_cache
 
     started = time.time()
-    work = node_cache() / "work" / uuid.uuid4().hex
-    try:
+    with task_work_dir(node_cache() / "work") as work:
         unpack(idea, work / "idea")
         public = node_public(bundle, run_key)
         # the same staging and sandbox as a local re-run (`aar.sandbox.research`)
@@ -69,8 +68,6 @@ def run_on_node(
             raise
         with box:  # a hard-quota workspace is unmounted once its outputs are read
             return _record(label, res, started, workspace / OUT)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def _record(label: str, res: Any, started: float, out: Path) -> dict[str, Any]:

@@ -65,6 +65,9 @@ def cluster(tiny_tasks: Path, tmp_path: Path):  # noqa: ANN201
         yield c, empty
     finally:
         c.shutdown()
+        from aar.cluster.workdirs import sweep
+
+        sweep(empty / "work", stale_after=0)  # as n2's next task would: a run killed by the shutdown left
 
 
 @pytest.mark.slow
