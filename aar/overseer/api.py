@@ -70,6 +70,14 @@ class OverseerApi:
     def close_verification(self, subject: dict, screened: bool = False, note: str | None = None) -> dict:
         return self.admin.close_verification(subject, screened=screened, note=note)
 
+    def judge(self, subject: dict) -> dict:
+        """The verification `subject`'s re-checks so far would get (status, PGR, flags); not stored."""
+        return self.admin.close_verification(subject, dry_run=True)
+
+    def rechecks(self, subject: dict) -> list[dict]:
+        """The re-check runs the server has recorded for `subject` (a resumed check posts none twice)."""
+        return self.admin.rechecks(**subject, limit=10_000)
+
     def probing_flags(self) -> list[dict]:
         return self.admin.probing()
 

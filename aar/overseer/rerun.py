@@ -119,10 +119,20 @@ class Runner:
         if returncode != 0 or pred is None:
             why = " (timed out)" if timed_out else ""
             raise RerunError(f"{label}: exit {returncode}{why}: {text[-800:]}", seconds=seconds)
-        out = json.loads(pred)
+        # what the idea left in out/ is its own (it may rewrite a file after run_idea checked it): a file
+        # that does not parse is a failed run, recorded as one, never an overseer error that skips the check
+        try:
+            out = json.loads(pred)
+            if not isinstance(out, dict) or not isinstance(out.get("test"), list):
+                raise ValueError("no 'test' list")
+        except ValueError as e:
+            raise RerunError(f"{label}: unreadable predictions.json: {e}", seconds=seconds) from e
         manifest = output_file(workspace, "manifest.json")
         if manifest is not None:
-            out["manifest"] = json.loads(manifest)
+            try:
+                out["manifest"] = json.loads(manifest)
+            except ValueError:
+                out["manifest"] = None  # the server takes the predictions without it
         return out
 
 

@@ -1,6 +1,7 @@
 """The overseer's durable queue and memory: one JSON file in the run dir, written atomically.
 
-Jobs move queued -> running -> done | failed. On start, jobs left `running` by a killed process go back
+Jobs move queued -> running -> done | failed, or -> deferred -> queued (checked as far as the tasks built
+allow, resumed when the build is done). On start, jobs left `running` by a killed process go back
 to `queued`, so every claimed result is verified exactly once across restarts.
 """
 
@@ -73,8 +74,10 @@ class State:
         def order(j: dict) -> tuple:
             known = j.get("claimed_pgr") is not None  # a claim citing no scored submission needs a run
             pgr = j["claimed_pgr"] if known else -1e9
-            free = known and free_below is not None and pgr < free_below
-            return (not free, -pgr, j["finding_id"])
+            free = known and free_below is not None and pgr < free_below and j.get("provisional_pgr") is None
+            # a resumed claim goes by its held-out mean (the best of them first: it raises the bar)
+            held = j.get("provisional_pgr")
+            return (not free, -(held if isinstance(held, int | float) else pgr), j["finding_id"])
 
         with self.lock:
             queued = sorted((j for j in self.data["jobs"].values() if j["status"] == "queued"), key=order)
@@ -84,6 +87,33 @@ class State:
             job["status"], job["attempts"], job["started_at"] = "running", job["attempts"] + 1, time.time()
             self.save()
             return dict(job)
+
+    def defer(self, finding_id: int) -> None:
+        """A job checked as far as the tasks built allow: it waits (`deferred`) until `requeue_deferred`."""
+        with self.lock:
+            self.data["jobs"][str(finding_id)].update(status="deferred", deferred_at=time.time())
+            self.save()
+
+    def requeue_deferred(self, built: bool = True) -> int:
+        """Deferred jobs back to the queue; returns how many. A job deferred behind another (`behind`: a
+        finding id) goes back once that one is done; the others once the build is done (`built`). A
+        resumed job is retried anew: its attempts start again."""
+        with self.lock:
+            jobs = self.data["jobs"]
+
+            def ready(j: dict) -> bool:
+                ahead = jobs.get(str(j.get("behind"))) if j.get("behind") is not None else None
+                if ahead is not None and ahead["status"] not in ("done", "failed"):
+                    return False
+                return built or ahead is not None
+
+            due = [j for j in jobs.values() if j["status"] == "deferred" and ready(j)]
+            for j in due:
+                j.update(status="queued", attempts=0, behind=None)
+            jobs = due
+            if jobs:
+                self.save()
+            return len(jobs)
 
     def finish(self, finding_id: int, status: str, result: dict | None) -> None:
         with self.lock:
@@ -108,5 +138,5 @@ def overseer_idle(run_dir: Path, last_result_id: int = 0) -> bool:
     state = json.loads(path.read_text())
     if int(state.get("last_finding_id", 0)) < last_result_id:
         return False
-    busy = any(j["status"] in ("queued", "running") for j in state.get("jobs", {}).values())
+    busy = any(j["status"] in ("queued", "running", "deferred") for j in state.get("jobs", {}).values())
     return not busy and all(b in state.get("baselines", {}) for b in state.get("baselines_wanted", []))

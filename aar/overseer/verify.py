@@ -58,6 +58,20 @@ class Plan:
     node: str | None = None  # Ray node of the claiming agent when it claimed (its re-runs go there)
     kept: KeptRuns | None = None  # a baseline's runs kept across runs (never a claim's)
     reused: int = 0  # runs taken from `kept`
+    # the server's answers to this subject's re-checks already recorded, by (kind, task, draw, seed): a check
+    # resumed once the held-out tasks are built, or retried, posts no run twice (it would count twice)
+    posted: dict[tuple, dict] = field(default_factory=dict)
+
+    def load_posted(self, rows: list[dict]) -> None:
+        for r in rows:
+            self.posted[(r["kind"], r["task"], r["draw"], int(r["seed"]))] = r
+
+    def heldout_pgrs(self) -> list[float]:
+        """The held-out PGRs the server recorded for this subject so far (main task)."""
+        return [
+            float(r["pgr"]) for (kind, task, _, _), r in sorted(self.posted.items())
+            if kind == "heldout" and task == self.task and r.get("pgr") is not None
+        ]
 
     def note(self, first: str | None = None) -> str | None:
         kept = f"{self.reused} run(s) reused from an earlier run's identical check" if self.reused else None
@@ -79,6 +93,9 @@ class Plan:
         models: dict[str, str] | None = None,
     ) -> dict:
         """Run once (or reuse this snapshot's run) and hand the server the predictions; its answer."""
+        done = self.posted.get((kind, task, draw, seed))
+        if done is not None:
+            return done
         run = self.shared.get(label)
         if run is not None and "error" in run:
             run = None  # a failed run of this snapshot (for an earlier finding) is tried again, not inherited
@@ -105,16 +122,29 @@ class Plan:
             self.shared[label] = run
             if key is not None and self.kept is not None:
                 self.kept.put(key, run)  # (a failure is not kept: KeptRuns.put)
-        fields = dict(subject=self.subject, kind=kind, task=task, draw=draw, seed=seed)
+        answer = self._post(run, dict(subject=self.subject, kind=kind, task=task, draw=draw, seed=seed))
+        self.posted[(kind, task, draw, seed)] = answer
+        return answer
+
+    def _post(self, run: dict, fields: dict) -> dict:
         fields["seconds"] = run.get("seconds")  # the run's wall time, for the report's cost of the check
         if "error" in run:
             return self.api.post_recheck(**fields, error=run["error"])
         try:
             return self.api.post_recheck(**fields, predictions=run["predictions"], manifest=run["manifest"])
         except ApiError as e:
-            if e.status != 422 or run["manifest"] is None:
+            if e.status != 422:
                 raise
-            return self.api.post_recheck(**fields, predictions=run["predictions"])  # malformed manifest
+            rejected = e
+        if run["manifest"] is not None:
+            try:
+                return self.api.post_recheck(**fields, predictions=run["predictions"])  # malformed manifest
+            except ApiError as e:
+                if e.status != 422:
+                    raise
+                rejected = e
+        # predictions the server will not score (wrong length, not 0/1): the run failed, and is recorded so
+        return self.api.post_recheck(**fields, error=f"predictions rejected by the server: {rejected}"[:2000])
 
 
 def runner_settings(runner: object) -> dict:
@@ -154,13 +184,28 @@ def shuffled_weak(heldout: Path, rng: random.Random) -> dict[int, list[float]]:
 
 def full_check(plan: Plan, cfg: VerifyConfig, other_tasks: list[str]) -> None:
     """The remaining held-out seeds, the counterfactual runs and the generalization runs."""
+    main_task_checks(plan, cfg)
+    later_checks(plan, cfg, other_tasks)
+
+
+def main_task_checks(plan: Plan, cfg: VerifyConfig) -> None:
+    """The part of the full check on the claim's own task's held-out draw: the other seeds and the
+    shuffled-weak run (what can run while the other tasks and the blank model are still being built)."""
     seeds = heldout_seeds(plan, cfg)
     for s in seeds[1:]:
         plan.record("heldout", plan.task, "heldout", s, f"heldout-s{s}")
-    s0 = seeds[0]
     if cfg.ablation:
-        weak = shuffled_weak(plan.data(plan.task, "heldout"), random.Random(random.SystemRandom().random()))
-        plan.record("shuffled_weak", plan.task, "heldout", s0, "shuffled-weak", weak=weak)
+        s0 = seeds[0]
+        if ("shuffled_weak", plan.task, "heldout", s0) not in plan.posted:  # the permutation is drawn fresh
+            rng = random.Random(random.SystemRandom().random())
+            weak = shuffled_weak(plan.data(plan.task, "heldout"), rng)
+            plan.record("shuffled_weak", plan.task, "heldout", s0, "shuffled-weak", weak=weak)
+
+
+def later_checks(plan: Plan, cfg: VerifyConfig, other_tasks: list[str]) -> None:
+    """The knowledge-removed strong model's run and the generalization runs (they need the blank model and
+    the other tasks)."""
+    s0 = heldout_seeds(plan, cfg)[0]
     if cfg.blank_strong:
         blank = plan.blank_model(plan.task)
         if blank is not None:

@@ -5,7 +5,8 @@ number the agent wrote). Each claim is screened first (on that public PGR, then 
 reproduced and fully checked only if it can still reach the top of the verified ranking; a finding whose
 snapshot runs like one already checked (`aar.methods.run_key`: the same files but notes, a recipe's name
 aside) reuses its runs (a reproduce run on another seed is new), and the server compares the shared
-reproduce run with each finding's own submission.
+reproduce run with each finding's own submission. While a build still makes tasks, a claim is checked as
+far as its own task allows and waits (`deferred`) for the rest (`Overseer._check`).
 Baselines go through the same path.
 """
 
@@ -27,7 +28,16 @@ from aar.overseer.api import ApiError, OverseerApi
 from aar.overseer.kept_runs import KeptRuns
 from aar.overseer.rerun import Runner
 from aar.overseer.state import State
-from aar.overseer.verify import Plan, VerifyConfig, full_check, reproduce, screen
+from aar.overseer.verify import (
+    Plan,
+    VerifyConfig,
+    full_check,
+    heldout_seeds,
+    later_checks,
+    main_task_checks,
+    reproduce,
+    screen,
+)
 from aar.tasks.readiness import pending_tasks, task_ready
 from aar.times import to_seconds
 from aarlab.w2s.baselines import BASELINES_DIR
@@ -195,50 +205,126 @@ class Overseer:
         return max(pgrs) if pgrs else None
 
     def _free_below(self) -> float | None:
-        """The public PGR under which a claim is screened out with no run (`_check`), None when unscreened."""
-        best = self.best_verified()
+        """The public PGR under which a claim is settled with no run (`_check`), None when unscreened."""
+        best, _ = self.bar()
         return best - self.cfg.verify.public_margin if self.cfg.verify.screen and best is not None else None
 
-    def _check(self, plan: Plan, key: str, seed: int | None, public_pgr: float | None = None) -> dict:
+    def _check(self, plan: Plan, key: str, seed: int | None, public_pgr: float | None = None) -> dict | None:
         """Screen, and for a claim that can still reach the top reproduce it (when a submission is cited) and
         run the full check; close the verification on the server.
 
         Screening comes first and costs at most one run: a claim whose server-recorded public PGR is far
-        below the best verified one is screened out without a run, else one held-out seed decides. Only a
-        claim that passes is reproduced, so a screened claim is never ranked whether it reproduces or not."""
+        below the best so far is screened out without a run, else one held-out seed decides. Only a claim
+        that passes is reproduced, so a screened claim is never ranked whether it reproduces or not.
+
+        While a build still has tasks under way, a claim that passes gets the checks its own task allows
+        (reproduce, every held-out seed, shuffled weak labels) and waits (returns None: `deferred`) for the
+        blank model and the generalization runs; what the server would judge it so far makes the bar the
+        next claims are screened against. Resumed, it is screened again on the mean of its held-out seeds."""
         cfg = self.cfg.verify
         with self._claim_locks.setdefault(key, threading.Lock()):
             plan.shared.update(self._shared_runs(key))
-            # a method already fully checked (another finding with its runs) is not screened again: its
-            # runs are all there, so this finding gets the same verification for one reproduce run at most
-            checked = sum(label.startswith("heldout-") for label in plan.shared) > 1
-            bar = self._free_below()
-            if public_pgr is not None and bar is not None and public_pgr < bar and not checked:
+            # a method already fully checked (another finding, or a baseline, with its runs): its runs are
+            # all there, so this finding is judged on the same held-out mean (not on its public PGR or one
+            # seed) and gets the same verification for one reproduce run at most
+            checked = key in self.state.data.get("complete_keys", [])
+            best, behind = self.bar(exclude=plan.subject.get("finding_id"))
+            first_pass = not plan.posted
+            low = public_pgr is not None and best is not None and public_pgr < best - cfg.public_margin
+            if first_pass and cfg.screen and low and not checked:
+                if behind is not None:  # below a claim not closed yet: wait for it, no run
+                    self._wait_behind(plan, behind)
+                    return None
                 note = (
                     f"screened: public PGR {public_pgr:.3f} (the server's record of its submission) below "
-                    f"the best verified {bar + cfg.public_margin:.3f} by more than {cfg.public_margin}; "
-                    "not re-run"
+                    f"the best verified {best:.3f} by more than {cfg.public_margin}; not re-run"
                 )
                 return self.api.close_verification(plan.subject, screened=True, note=note)
             screened, note = False, None
             try:
                 pgr0 = screen(plan, cfg)
-                best = self.best_verified()
-                low = pgr0 is not None and best is not None and pgr0 < best - cfg.screen_margin
-                if cfg.screen and low and not checked:
+                if checked and pgr0 is not None:
+                    main_task_checks(plan, cfg)  # cached runs: its mean decides, as its twin's
+                value, what = pgr0, "held-out PGR unknown"
+                held = plan.heldout_pgrs()
+                if len(held) >= len(heldout_seeds(plan, cfg)) > 1:  # every seed in (resumed, or checked)
+                    value = sum(held) / len(held)
+                    what = f"held-out PGR {value:.3f} (mean of {len(held)} seeds)"
+                elif pgr0 is not None:
+                    what = f"held-out PGR {pgr0:.3f} on one seed"
+                best, behind = self.bar(exclude=plan.subject.get("finding_id"))
+                # a twin of a fully checked method (a baseline's, a verified claim's) is never screened
+                low = not checked and value is not None and best is not None
+                low = low and value < best - cfg.screen_margin
+                if cfg.screen and low and behind is not None:
+                    self._wait_behind(plan, behind)
+                    return None
+                if cfg.screen and low:
                     screened = True
                     note = (
-                        f"screened: held-out PGR {pgr0:.3f} on one seed, below the best verified "
-                        f"{best:.3f} by more than {cfg.screen_margin}; not checked further"
+                        f"screened: {what}, below the best verified {best:.3f} by more than "
+                        f"{cfg.screen_margin}; not checked further"
                     )
                 elif seed is not None and not reproduce(plan, seed):
                     note = "does not reproduce: not measured further"
                 elif pgr0 is not None:
-                    others = [t for t in all_tasks(self.cfg.tasks_root) if t != plan.task]
-                    full_check(plan, cfg, others)
+                    main_task_checks(plan, cfg)
+                    building = bool(pending_tasks(self.cfg.tasks_root))
+                    # a flag so far is final (no later run lifts it): closed now, else it waits for the build
+                    if building and self._hold(plan) != "flagged":
+                        return None
+                    if not building:
+                        others = [t for t in all_tasks(self.cfg.tasks_root) if t != plan.task]
+                        later_checks(plan, cfg, others)
+                        self._complete(key)
             finally:
                 self._save_runs(key, plan.shared)
             return self.api.close_verification(plan.subject, screened=screened, note=plan.note(note))
+
+    def _complete(self, key: str) -> None:
+        """`key`'s runs hold a whole check: a later finding of the same method is not screened again."""
+        with self.state.lock:
+            done = self.state.data.setdefault("complete_keys", [])
+            if key not in done:
+                done.append(key)
+                self.state.save()
+
+    def _hold(self, plan: Plan) -> str:
+        """Keep what the server would judge a claim waiting for the build (its PGR raises the screens' bar
+        only when it would be verified so far); returns that status."""
+        j = self.api.judge(plan.subject)
+        fid = str(plan.subject["finding_id"])
+        with self.state.lock:
+            job = self.state.data["jobs"][fid]
+            job["provisional_pgr"] = j.get("verified_pgr") if j.get("status") == "verified" else None
+            self.state.save()
+        return str(j.get("status"))
+
+    def bar(self, exclude: int | None = None) -> tuple[float | None, int | None]:
+        """The bar of the screens and whose it is: the best verified PGR (None: nobody's yet), or, when
+        higher, the best held-out mean of a claim not closed yet with nothing so far against it (its
+        finding id). A claim below a verified bar is screened out; below an open claim's it waits for that
+        claim to close (`_wait_behind`), since that claim may yet be flagged."""
+        best = self.best_verified()
+        with self.state.lock:
+            flagged = self.state.data["flagged_agents"]
+            waiting = [
+                (j["provisional_pgr"], j["finding_id"]) for j in self.state.data["jobs"].values()
+                if j["status"] in ("deferred", "running", "queued")
+                and isinstance(j.get("provisional_pgr"), int | float)
+                and j["finding_id"] != exclude and not flagged.get(str(j.get("agent")))
+            ]
+        top = max(waiting, default=None)
+        if top is not None and (best is None or top[0] > best):
+            return top[0], int(top[1])
+        return best, None
+
+    def _wait_behind(self, plan: Plan, fid: int) -> None:
+        """Defer a claim until finding `fid` (the open claim whose held-out mean it falls below) is closed;
+        it is then screened again, against what was verified."""
+        with self.state.lock:
+            self.state.data["jobs"][str(plan.subject["finding_id"])]["behind"] = fid
+            self.state.save()
 
     # -- verification ---------------------------------------------------------------------------
 
@@ -255,17 +341,22 @@ class Overseer:
                 return None
             payload = {"finding_id": fid, "status": "failed", "details": {"error": repr(e)[:2000]}}
             try:
+                # a check that did not finish is never verified on the runs it got (closed as screened)
                 payload = self.api.close_verification(
-                    {"finding_id": fid}, note=f"overseer error: {repr(e)[:2000]}"
+                    {"finding_id": fid}, screened=True,
+                    note=f"overseer error, the check did not finish: {repr(e)[:2000]}",
                 )
             except ApiError:
                 log.exception("could not record failure of %s", fid)
             self.state.finish(fid, "failed", payload)
             return payload
+        if payload is None:  # checked as far as the tasks built allow; resumed when the build is done
+            self.state.defer(fid)
+            return None
         self.state.finish(fid, "done", payload)
         return payload
 
-    def verify_finding(self, fid: int) -> dict:
+    def verify_finding(self, fid: int) -> dict | None:
         f = self.api.finding(fid)
         agent = str(f.get("agent"))
         subject = {"finding_id": fid}
@@ -299,7 +390,10 @@ class Overseer:
             seed = int((sub.get("manifest") or {}).get("seed", 0)) if sub is not None else None
             # snapshots that differ only in notes or a recipe's name share one set of runs
             key = run_key(task, idea)
+            plan.load_posted(self.api.rechecks(subject))
             payload = self._check(plan, key, seed, public_pgr=(sub or {}).get("pgr"))
+            if payload is None:
+                return None
         for name in payload.get("flags", []):
             if name == "probing":
                 continue  # announced once per agent
@@ -334,11 +428,13 @@ class Overseer:
         key = run_key(task, idea)
         try:
             with self._claim_locks.setdefault(key, threading.Lock()):
+                plan.load_posted(self.api.rechecks(plan.subject))  # a restart posts none of them twice
                 plan.shared.update(self._shared_runs(key))
                 try:
                     if screen(plan, self.cfg.verify) is not None:
                         others = [t for t in all_tasks(self.cfg.tasks_root) if t != task]
                         full_check(plan, self.cfg.verify, others)
+                        self._complete(key)
                 finally:
                     self._save_runs(key, plan.shared)
             res = self.api.close_verification(plan.subject, note=plan.note())
@@ -366,6 +462,11 @@ class Overseer:
             log.warning("baseline runs not kept (%s): %s", self.cfg.baseline_runs, e)
             return None
 
+    def _resume(self) -> None:
+        """Deferred claims back to the queue: those behind an open claim once it is closed, the others
+        once the build has made every task."""
+        self.state.requeue_deferred(built=not pending_tasks(self.cfg.tasks_root))
+
     def pending_baselines(self) -> list[str]:
         done = self.state.data["baselines"]
         return [b for b in self.cfg.baselines if b not in done and (BASELINES_DIR / b / "run.py").is_file()]
@@ -382,11 +483,10 @@ class Overseer:
                     self.poll()
                 except (ApiError, OSError) as e:  # the server may be restarting
                     log.warning("poll failed: %s", e)
-                # claims wait while a build still has tasks to make: their generalization needs them all
-                claims_wait = bool(pending_tasks(self.cfg.tasks_root))
+                self._resume()
                 while len(inflight) < max(1, self.cfg.concurrency):
                     # baselines and claims alternate: "beats the best baseline" needs both early
-                    take = not claims_wait and not (baselines and turn_baseline)
+                    take = not (baselines and turn_baseline)
                     job = self.state.take(self._free_below()) if take else None
                     if job is not None:
                         inflight.add(pool.submit(self.process, job))
@@ -399,8 +499,11 @@ class Overseer:
                     inflight.discard(fut)
                     if fut.exception() is not None:
                         log.error("overseer job failed: %r", fut.exception())
-                if until_idle and not inflight and not baselines and not self.state.counts().get("queued"):
-                    return
+                if until_idle and not inflight and not baselines:
+                    self._resume()
+                    counts = self.state.counts()
+                    if not counts.get("queued") and not counts.get("deferred"):
+                        return
                 stop.wait(self.cfg.poll_interval if not until_idle else 0.2)
         finally:
             pool.shutdown(wait=True)

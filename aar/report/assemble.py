@@ -42,9 +42,12 @@ def pgr_over_time(submissions: Iterable[dict], task: str, start: float | None = 
     return {"agents": agents, "team": team}
 
 
-def claim_rows(board: list[dict]) -> list[dict]:
-    """The claims of the server's verified leaderboard (its order and judgments), numbered among claims."""
+def claim_rows(board: list[dict], deferred: set[int] | None = None) -> list[dict]:
+    """The claims of the server's verified leaderboard (its order and judgments), numbered among claims.
+    `deferred`: finding ids the overseer has checked on the main task and holds for the held-out tasks'
+    build (its state file); such a claim, still pending on the server, is shown as `deferred`."""
     rows = []
+    held = deferred or set()
     rank = 0
     for r in board:
         if r.get("kind", "claim") != "claim":
@@ -63,7 +66,7 @@ def claim_rows(board: list[dict]) -> list[dict]:
                 "snapshot_id": r.get("snapshot_id"),
                 "public_pgr": r.get("public_pgr"),
                 "private_pgr": r.get("private_pgr"),
-                "status": r.get("status", "pending"),
+                "status": _status(r, held),
                 "verified_pgr": r.get("verified_pgr"),
                 "verified_pgr_se": r.get("verified_pgr_se"),
                 "reproduce_agreement": r.get("reproduce_agreement"),
@@ -76,6 +79,12 @@ def claim_rows(board: list[dict]) -> list[dict]:
             }
         )
     return rows
+
+
+def _status(row: dict, deferred: set[int]) -> str:
+    status = row.get("status") or "pending"
+    ids = row.get("finding_ids") or [row.get("finding_id")]
+    return "deferred" if status == "pending" and any(i in deferred for i in ids) else status
 
 
 def baseline_rows(baselines: list[dict]) -> list[dict]:
@@ -129,13 +138,14 @@ def build_report(
     files: dict[str, methods.Files] | None = None,
     baseline_ideas: dict[str, methods.Files] | None = None,
     threads: int = 1,
+    deferred: set[int] | None = None,
 ) -> dict:
     """`board`, `baselines`, `agent_flags`, `findings`, `verifications`: what the server returns
     (`GET /api/verified_leaderboard`, `GET /api/verified_baselines`, `GET /api/admin/probing`,
     `GET /api/findings`, `GET /api/verifications`, admin rows); `files`: snapshot id -> its files
     (`aar.methods.snapshot_files`); `baseline_ideas`: `aar.methods.baseline_files()`. Nothing here re-judges
-    a result."""
-    claims = claim_rows(board)
+    a result; `deferred`: see `claim_rows`."""
+    claims = claim_rows(board, deferred)
     flags = [
         {
             "agent": r["agent"],
@@ -204,6 +214,24 @@ def latest_verifications(verifications: list[dict]) -> tuple[dict[int, dict], di
     return by_finding, by_baseline
 
 
+def most_general(rows: list[dict]) -> dict | None:
+    """The verified method whose worst PGR over its own task and every task it was re-run on is highest
+    (only methods measured on the same, largest set of tasks compete)."""
+    verified = [m for m in rows if m.get("rank") and m.get("verified_pgr") is not None]
+    if not verified:
+        return None
+    width = max(len(m.get("generalization") or {}) for m in verified)
+    if not width:
+        return None
+
+    def worst(m: dict) -> float:
+        gen = [v for v in (m.get("generalization") or {}).values() if v is not None]
+        return min([m["verified_pgr"], *gen]) if len(gen) == width else float("-inf")
+
+    best = max(verified, key=worst)
+    return {**best, "worst_pgr": worst(best)} if worst(best) > float("-inf") else None
+
+
 def findings_sections(
     task: str,
     claims: list[dict],
@@ -238,6 +266,7 @@ def findings_sections(
     return {
         "methods": rows,
         "winner": winner,
+        "most_general": most_general(rows),
         "screened_out": [m for m in rows if m["status"] == "screened"],
         "insights": insight_rows(findings, task),
         "generalization_matrix": generalization_matrix(task, rows, base),

@@ -93,7 +93,8 @@ def supervise_and_report(cfg, verify_minutes: float, build: Build | None = None)
     """Run the team; when the agents are done, let the overseer finish (bounded), then write the report.
 
     With a `build` still under way (a demo's held-out tasks), the overseer's grace is counted from the
-    later of the team's end and the build's end: it verifies claims only once every task is built."""
+    later of the team's end and the build's end: it closes claims (generalization runs) only once every
+    task is built, having checked them on the main task meanwhile."""
     from aar.supervisor.run import Supervisor
     from aar.tasks.progress import summary
 

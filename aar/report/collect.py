@@ -81,7 +81,8 @@ def cost(run_dir: Path, submissions: list[dict], overseer_state: dict, threads: 
 
 def collect(run_dir: Path, client: AarClient, task: str | None = None, threads: int = 1) -> dict:
     """The report's records: the verified leaderboard, verified baselines and probing flags as the server
-    returns them; the overseer's state file only for its own accounting (re-run cost, queue)."""
+    returns them; the overseer's state file only for its own accounting (re-run cost, queue) and for the
+    claims it holds for the build (shown `deferred`)."""
     run_dir = Path(run_dir)
     state_path = run_dir / "overseer" / "state.json"
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
@@ -110,6 +111,7 @@ def collect(run_dir: Path, client: AarClient, task: str | None = None, threads: 
         files=snapshot_files(client, board),
         baseline_ideas=methods.baseline_files(),
         threads=threads,
+        deferred={int(f) for f, j in state.get("jobs", {}).items() if j.get("status") == "deferred"},
     )
     data["overseer"] = {"jobs": _job_counts(state), "probing": flags}
     data["subsets"] = collect_subsets(client, task)

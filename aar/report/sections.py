@@ -82,6 +82,11 @@ def summary_lines(data: dict) -> list[str]:
         )
         if win.get("description"):
             lines.append(f"In words: {text(win['description'])}")
+        gen = win.get("generalization") or {}
+        if gen:
+            lines.append("On the tasks no agent worked on: " + ", ".join(
+                f"{code(t)} {v:.3f}" if v is not None else f"{code(t)} –" for t, v in sorted(gen.items())
+            ) + ".")
         if win.get("also_posted_by"):
             lines.append(f"The same method was also posted by {_also(win)}.")
     elif best:
@@ -110,6 +115,13 @@ def summary_lines(data: dict) -> list[str]:
             if flagged:
                 why = ", ".join(f"{f} ({c})" for f, c in sorted(flagged.items()))
                 lines.append(f"Flags on the claims: {why}; see the flags section for each one.")
+    wide = data.get("most_general")
+    if win and wide and wide.get("finding_id") != win.get("finding_id"):
+        gen = ", ".join(f"{code(t)} {v:.3f}" for t, v in sorted((wide.get("generalization") or {}).items()))
+        lines.append(
+            f"Best across tasks (the highest worst-task PGR among the verified methods): "
+            f"**{text(wide['title'])}** by {_who(wide)}, verified PGR {wide['verified_pgr']:.3f}; {gen}."
+        )
     if base:
         lines.append(
             f"Best baseline (scored the same way): **{text(base['name'])}**, "
@@ -334,6 +346,11 @@ def methods_md(data: dict, gtasks: list[str]) -> str:
         "Claims with the same code and recipe are one method, credited to its first poster; "
         "the figures are those of its best claim's verification."
     )
+    if any(m.get("status") == "deferred" for m in rows):
+        out.append(
+            "`deferred`: not closed yet; checked on the main task (reproduced, every held-out seed, shuffled "
+            "weak labels), its knowledge-removed and generalization runs wait for the held-out tasks' build."
+        )
     out += [
         "",
         table(

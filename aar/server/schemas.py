@@ -69,3 +69,4 @@ class CloseBody(BaseModel):
     subject: dict[str, Any] = Field(description='{"finding_id": N} or {"baseline": name, "task": task}')
     screened: bool = Field(False, description="one held-out seed, not a full check")
     note: str | None = Field(None, max_length=10_000)
+    dry_run: bool = Field(False, description="return the judgment the re-checks so far get; store nothing")

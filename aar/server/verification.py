@@ -131,6 +131,16 @@ def run_row(r: Recheck) -> dict:
 
 def close(state, s: Session, subject: Subject, screened: bool, note: str | None) -> Verification:  # noqa: ANN001
     """Judge `subject` from its recorded re-checks and replace its verification; return the new row."""
+    v = judgment(state, s, subject, screened, note)
+    s.add(v)
+    s.flush()  # inserted before the old row goes, so the id grows (SQLite reuses a deleted top id)
+    s.execute(delete(Verification).where(subject.where(Verification), Verification.id != v.id))
+    return v
+
+
+def judgment(state, s: Session, subject: Subject, screened: bool, note: str | None) -> Verification:  # noqa: ANN001
+    """The verification `subject`'s recorded re-checks get by the fixed rules, not stored (`close` stores it;
+    the overseer asks for one unstored while a check still waits for tasks being built)."""
     from aar.server.state import utcnow
 
     facts_kw: dict = {}
@@ -185,9 +195,6 @@ def close(state, s: Session, subject: Subject, screened: bool, note: str | None)
         note=note,
         created_at=utcnow(),
     )
-    s.add(v)
-    s.flush()  # inserted before the old row goes, so the id grows (SQLite reuses a deleted top id)
-    s.execute(delete(Verification).where(subject.where(Verification), Verification.id != v.id))
     return v
 
 

@@ -195,9 +195,12 @@ class AarClient:
         """Admin: recorded re-check runs (`finding_id=` or `baseline=` and `task=`, `since=`, `limit=`)."""
         return self._json("GET", "/api/admin/rechecks", params=self._params(**filters))
 
-    def close_verification(self, subject: dict, screened: bool = False, note: str | None = None) -> dict:
-        """Admin: judge `subject` from its re-checks by the server's rules; returns the verification row."""
-        body = self._params(subject=subject, screened=screened, note=note)
+    def close_verification(
+        self, subject: dict, screened: bool = False, note: str | None = None, dry_run: bool = False
+    ) -> dict:
+        """Admin: judge `subject` from its re-checks by the server's rules; returns the verification row
+        (`dry_run`: the row it would get, nothing stored)."""
+        body = self._params(subject=subject, screened=screened, note=note, dry_run=dry_run or None)
         return self._json("POST", "/api/admin/verifications/close", json=body)
 
     def verifications(self, **filters: Any) -> list[dict]:

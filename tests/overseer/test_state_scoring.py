@@ -51,3 +51,25 @@ def test_claims_the_public_screen_rejects_come_before_the_ones_that_need_runs(tm
     for fid, pgr in ((1, 0.7), (2, 0.1), (3, 0.6), (4, None), (5, -0.3)):
         st.enqueue({"id": fid}, claimed_pgr=pgr)
     assert [st.take(free_below=0.5)["finding_id"] for _ in range(5)] == [2, 5, 1, 3, 4]  # type: ignore[index]
+
+
+def test_deferred_claims_resume_behind_the_claim_they_wait_for_or_after_the_build(tmp_path: Path) -> None:
+    st = State(tmp_path / "state.json")
+    for fid in (1, 2, 3):
+        st.enqueue({"id": fid}, claimed_pgr=0.5)
+    for _ in (1, 2, 3):
+        assert st.take() is not None
+    st.data["jobs"]["2"]["behind"] = 1  # 2 fell below 1's held-out mean while 1 was not closed yet
+    st.data["jobs"]["1"]["provisional_pgr"] = 0.9
+    for fid in (1, 2, 3):
+        st.defer(fid)
+    assert st.requeue_deferred(built=False) == 0  # the build is under way: all wait
+    assert st.requeue_deferred(built=True) == 2  # built: 1 and 3 go back; 2 waits for 1 to close
+    assert st.counts() == {"queued": 2, "deferred": 1}
+    # a restart keeps who waits for whom
+    st = State(tmp_path / "state.json")
+    assert st.take()["finding_id"] == 1  # type: ignore[index]  # by its held-out mean, the best first
+    assert st.requeue_deferred(built=True) == 0  # 1 is running
+    st.finish(1, "done", {"status": "flagged"})
+    assert st.requeue_deferred(built=False) == 1  # 1 is closed: 2 is checked again, build or no build
+    assert st.data["jobs"]["2"]["status"] == "queued" and st.data["jobs"]["2"]["behind"] is None

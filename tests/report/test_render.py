@@ -487,3 +487,44 @@ def test_a_claim_screened_out_unrun_has_no_generalization_row() -> None:
     ]
     g = generalization_matrix("math", rows, [])
     assert [r["name"] for r in g["rows"]] == ["kept (a)", "one seed (b)"]
+
+
+def test_the_summary_names_the_method_that_holds_up_best_across_tasks() -> None:
+    from aar.report.assemble import most_general
+    from aar.report.sections import summary_lines
+
+    def row(fid: int, rank: int | None, pgr: float, gen: dict, status: str = "verified") -> dict:
+        return {"finding_id": fid, "rank": rank, "agent": f"a{fid}", "title": f"m{fid}", "status": status,
+                "verified_pgr": pgr, "generalization": gen}
+
+    rows = [
+        row(1, 1, 0.94, {"code": 0.21, "world": -0.11}),  # the winner: it does not carry over
+        row(2, 2, 0.91, {"code": 0.84, "world": 0.91}),
+        row(3, 3, 0.90, {"code": 0.95}),  # measured on fewer tasks: does not compete
+        row(4, None, 0.99, {"code": 0.99, "world": 0.99}, status="screened"),
+    ]
+    wide = most_general(rows)
+    assert wide is not None and wide["finding_id"] == 2 and wide["worst_pgr"] == 0.84
+    lines = "\n".join(summary_lines({"winner": rows[0], "most_general": wide}))
+    assert "`code` 0.210, `world` -0.110" in lines  # the winner's own generalization
+    assert "Best across tasks" in lines and "**m2** by `a2` (finding #2), verified PGR 0.910" in lines
+    # when the winner is also the best across tasks, nothing more is said
+    assert "Best across tasks" not in "\n".join(summary_lines({"winner": rows[1], "most_general": wide}))
+    assert most_general([row(1, 1, 0.9, {})]) is None
+
+
+def test_a_claim_the_overseer_holds_for_the_build_is_shown_deferred(tmp_path: Path) -> None:
+    board = [
+        _claim(1, "ann", "held", "S1", "pending", None),
+        _claim(2, "bo", "queued", "S2", "pending", None),
+    ]
+    data = build_report(
+        run_dir="/r", task="math", board=board, baselines=[], submissions=[], cost={}, deferred={1}
+    )
+    assert {r["finding_id"]: r["status"] for r in data["leaderboard"]} == {1: "deferred", 2: "pending"}
+    assert data["claim_counts"]["by_status"] == {"deferred": 1, "pending": 1}
+    md = write_report(data, tmp_path)["report.md"].read_text()
+    assert "by status: deferred 1, pending 1." in md and "`deferred`: not closed yet" in md
+    plain = build_report(run_dir="/r", task="math", board=board, baselines=[], submissions=[], cost={})
+    assert {r["status"] for r in plain["leaderboard"]} == {"pending"}
+    assert "`deferred`" not in write_report(plain, tmp_path)["report.md"].read_text()

@@ -252,6 +252,13 @@ def test_leaderboard_and_verifications(team: Team, task_root: Path, tmp_path: Pa
     team.admin.post_recheck(subject, "shuffled_weak", "beta", "heldout", 0, predictions=half)
     gen = team.admin.post_recheck(subject, "generalization", "alpha", "heldout", 0, error="out of memory")
     assert gen["accuracy"] is None
+    # a dry run: the judgment the re-checks so far get, nothing stored or shown to agents
+    dry = team.admin.close_verification(subject, dry_run=True)
+    assert dry["status"] == "verified" and dry["verified_pgr"] == pytest.approx(-0.2) and dry["id"] is None
+    assert team.admin.verifications(finding_id=f["id"]) == [] == team.b.verifications(finding_id=f["id"])
+    with pytest.raises(AarClientError) as err:
+        team.a.close_verification(subject, dry_run=True)
+    assert err.value.status == 403
     v = team.admin.close_verification(subject, note="first pass")
     assert v["status"] == "verified" and v["labels"] == ["teacher-independent"] and v["flags"] == []
     assert v["verified_pgr"] == pytest.approx(-0.2) and v["reproduce_agreement"] == 1.0

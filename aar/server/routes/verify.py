@@ -21,6 +21,7 @@ from aar.server.verification import (
     KINDS,
     Subject,
     close,
+    judgment,
     parse_subject,
     resolve_finding,
     run_row,
@@ -176,15 +177,20 @@ async def close_verification(request: Request, _: Admin) -> dict:
     if not isinstance(screened, bool):
         raise HTTPException(422, "'screened' must be true or false")
     note = opt_str(obj, "note", 10_000)
+    dry_run = obj.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise HTTPException(422, "'dry_run' must be true or false")
     if st.probing is not None:
         await run_in_threadpool(st.probing.flush)  # every submission so far is judged first
 
     def write() -> tuple[dict, dict]:
         with st.sessions.begin() as s:
-            v = close(st, s, subject, screened, note)
+            v = (judgment if dry_run else close)(st, s, subject, screened, note)
             return verification_row(v, True), verification_row(v, False)
 
     admin_row, agent_row = await run_in_threadpool(write)
+    if dry_run:  # the judgment the subject's re-checks so far would get: nothing stored, nothing announced
+        return admin_row
     st.broker.publish("verification", admin_row, agent_view=agent_row)
     return admin_row
 
