@@ -314,7 +314,9 @@ def test_dashboard_json_for_an_agent_holds_no_verification_detail(live: ServerPr
         assert "runs" not in d["verification"] and "details" not in d["verification"]
         assert d["method"]["recipe"]["filter"] == "weak_confidence"
         ov = c.get("/dashboard/overseer.json", params={"task": "math"}).json()
-        assert ov["verifications"] == {"verified": 2, "screened": 0, "flagged": 0, "failed": 0, "pending": 1}
+        assert ov["verifications"] == {
+            "verified": 2, "screened": 0, "flagged": 0, "failed": 0, "deferred": 0, "pending": 1
+        }
         run = c.get("/api/run").json()
         assert run["task"] == "math" and run["tasks"] == ["code", "math"]
         assert c.get("/dashboard/findings/99999.json").status_code == 404
@@ -328,3 +330,24 @@ def test_dashboard_json_for_an_agent_holds_no_verification_detail(live: ServerPr
         assert act["placements"]["alice"] == {
             "node": "n2", "since": act["placements"]["alice"]["since"], "restarts": 1, "nodes": ["n1", "n2"]
         }
+
+
+def test_a_claim_the_overseer_holds_for_the_build_counts_as_deferred(live: ServerProc) -> None:
+    """The report's `deferred` (checked on the main task, held for the held-out tasks' build) on the page too:
+    read from the overseer's state file, counted apart from the claims not closed yet."""
+    state_file = live.run_dir / "overseer" / "state.json"
+    before = state_file.read_text()
+    state = json.loads(before)
+    pending = next(int(k) for k, j in state["jobs"].items() if j["status"] == "running")
+    state["jobs"][str(pending)]["status"] = "deferred"
+    state_file.write_text(json.dumps(state))
+    token = live.tokens["bob"]  # type: ignore[attr-defined]
+    try:
+        with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {token}"}) as c:
+            ov = c.get("/dashboard/overseer.json", params={"task": "math"}).json()
+            assert (ov["verifications"]["deferred"], ov["verifications"]["pending"]) == (1, 0)
+            assert ov["jobs"]["deferred"] == 1 and ov["running"] == []
+            code = c.get("/dashboard/overseer.json", params={"task": "code"}).json()
+            assert code["verifications"]["deferred"] == 0  # the held claim is on math
+    finally:
+        state_file.write_text(before)

@@ -215,8 +215,10 @@ def _read_state(run_dir: Path) -> dict | None:
     return raw if isinstance(raw, dict) else None
 
 
-def verification_counts(request: Request, task: str | None) -> dict[str, int]:
-    """Claims by the server's verification status; `pending` = results with no verification yet."""
+def verification_counts(request: Request, task: str | None, held: set[int] | None = None) -> dict[str, int]:
+    """Claims by the server's verification status; `pending` = results with no verification yet, less the
+    `deferred` ones: those in `held`, the claims the overseer checked on the main task and holds for the
+    held-out tasks' build (its state file; the report shows them the same way)."""
     st = request.app.state.aar
     with st.sessions() as s:
         results = select(Finding.id).outerjoin(Submission, Submission.id == Finding.submission_id)
@@ -225,13 +227,15 @@ def verification_counts(request: Request, task: str | None) -> dict[str, int]:
             results = results.where(func.coalesce(Finding.task, Submission.task) == task)
         ids = set(s.scalars(results).all())
         rows = s.execute(select(Verification.finding_id, Verification.status)).all()
-    out = dict.fromkeys(("verified", "screened", "flagged", "failed", "pending"), 0)
+    out = dict.fromkeys(("verified", "screened", "flagged", "failed", "deferred", "pending"), 0)
     seen = set()
     for fid, status in rows:
         if fid in ids:
             seen.add(fid)
             out[status] = out.get(status, 0) + 1
-    out["pending"] = len(ids - seen)
+    open_ids = ids - seen
+    out["deferred"] = len(open_ids & (held or set()))
+    out["pending"] = len(open_ids) - out["deferred"]
     return out
 
 
@@ -246,13 +250,15 @@ def overseer_activity(
     settings = request.app.state.aar.settings
     state = _read_state(settings.run_dir)
     jobs = (state or {}).get("jobs") or {}
-    counts = dict.fromkeys(("queued", "running", "done", "failed"), 0)
-    running = []
+    counts = dict.fromkeys(("queued", "running", "deferred", "done", "failed"), 0)
+    running, held = [], set()
     for job in jobs.values() if isinstance(jobs, dict) else []:
         if not isinstance(job, dict):
             continue
         status = str(job.get("status"))
         counts[status] = counts.get(status, 0) + 1
+        if status == "deferred" and isinstance(job.get("finding_id"), int):
+            held.add(job["finding_id"])
         if status == "running":
             running.append(
                 {
@@ -280,7 +286,7 @@ def overseer_activity(
             "runs": compute.get("runs", 0),
             "cpu_hours": round(float(compute.get("cpu_seconds", 0.0)) / 3600.0, 3),
         },
-        "verifications": verification_counts(request, task),
+        "verifications": verification_counts(request, task, held),
         "experiments": [e for e in experiments(settings.run_dir) if e["owner"] == "overseer"],
         "checked_at": iso(dt.datetime.now(dt.UTC).replace(tzinfo=None)),
     }

@@ -267,12 +267,12 @@ function renderOverseer() {
   const o = S.overseer;
   if (!o) { $("#overseer").innerHTML = "<p>–</p>"; return; }
   const v = o.verifications;
-  let h = `<div class="counts" id="verif-counts">` + ["verified", "screened", "flagged", "failed", "pending"].map((k) =>
+  let h = `<div class="counts" id="verif-counts">` + ["verified", "screened", "flagged", "failed", "deferred", "pending"].map((k) =>
     `<span class="count st-${k}" data-status="${k}"><b>${v[k] ?? 0}</b> ${k}</span>`).join("") + `</div>`;
-  h += `<p class="meta">claims on ${esc(S.task)} by the server's verdict (pending: results not closed yet)</p>`;
+  h += `<p class="meta">claims on ${esc(S.task)} by the server's verdict (deferred: checked on this task, held for the held-out tasks' build; pending: results not closed yet)</p>`;
   if (!o.present) { $("#overseer").innerHTML = h + "<p>The overseer has not started (no overseer/state.json).</p>"; return; }
   const j = o.jobs;
-  h += `<table class="kv"><tr><th>queue</th><td id="ov-queue">${j.queued} queued · ${j.running} running · ${j.done} done · ${j.failed} failed</td></tr>`;
+  h += `<table class="kv"><tr><th>queue</th><td id="ov-queue">${j.queued} queued · ${j.running} running · ${j.deferred ? j.deferred + " deferred · " : ""}${j.done} done · ${j.failed} failed</td></tr>`;
   h += `<tr><th>checking now</th><td>${o.running.map((r) => `#${esc(r.finding_id)} (${esc(r.agent)}) since ${when(r.since)}`).join("<br>") || "–"}</td></tr>`;
   h += `<tr><th>re-runs in the queue</th><td>${(o.experiments || []).map((e) => `<span class="exp exp-${esc(e.state)}">${esc(e.state)} ${esc(e.label)}${e.node ? " on " + esc(e.node) : ""} · ${esc(dur(e.seconds))}</span>`).join(" ") || "–"}</td></tr>`;
   const done = Object.keys(o.baselines.done), wanted = o.baselines.wanted;
