@@ -67,7 +67,8 @@ def cluster(tiny_tasks: Path, tmp_path: Path):  # noqa: ANN201
         c.shutdown()
         from aar.cluster.workdirs import sweep
 
-        sweep(empty / "work", stale_after=0)  # as n2's next task would: a run killed by the shutdown left
+        # as n2's next task would: a run killed by the shutdown leaves its folder (and any mounted volume)
+        sweep(empty / "work", stale_after=0)
 
 
 @pytest.mark.slow
