@@ -303,10 +303,11 @@ def describe(files: Files, fallback: str = "") -> str:
 
 
 def recipe_changes(old: dict | None, new: dict | None) -> list[tuple[str, object, object]]:
-    """(key, old value, new value) for every recipe field that differs, defaults filled in."""
+    """(key, old value, new value) for every recipe field that differs, defaults filled in and the fields
+    each recipe ignores at their defaults (a change the engine never reads is no change)."""
     if old is None or new is None:
         return []
-    a, b = full_recipe(old), full_recipe(new)
+    a, b = _active_only(full_recipe(old)), _active_only(full_recipe(new))
     return [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
 
 

@@ -205,7 +205,7 @@ def winner_md(win: dict) -> str:
         if win.get("diff_lines_left_out"):
             out.append(f"({win['diff_lines_left_out']} more diff lines not shown.)")
     else:
-        out += ["", f"Its method files are identical to `{near}`'s."]
+        out += ["", f"Its method files are identical to `{near}`'s (recipe fields it ignores left out)."]
     return "\n".join(out)
 
 

@@ -42,7 +42,7 @@ def test_code_recipe_and_data_files_do(tmp_path: Path) -> None:
 
 
 def test_a_field_the_recipe_ignores_is_one_run_set_or_not(tmp_path: Path) -> None:
-    from aar.methods import folder_files, method_key
+    from aar.methods import comparison, folder_files, method_key
     from aarlab.w2s.recipe import parse_recipe
 
     base = {"label_source": "knn", "knn_k": 7}
@@ -53,6 +53,7 @@ def test_a_field_the_recipe_ignores_is_one_run_set_or_not(tmp_path: Path) -> Non
     assert run_key(copy) == run_key(plain)
     assert method_key(folder_files(copy)) == method_key(folder_files(plain))
     assert parse_recipe(idle) == parse_recipe(base)  # what the engine runs: the ignored fields reset
+    assert comparison(folder_files(copy), folder_files(plain), "plain")["changes"] == []
     # the same fields where they matter are another run
     assert run_key(_idea(tmp_path, "mix", {"label_source": "mix", "mix_alpha": 0.9})) != run_key(
         _idea(tmp_path, "mix0", {"label_source": "mix"})

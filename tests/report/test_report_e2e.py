@@ -121,7 +121,9 @@ def test_report_of_a_real_run_names_the_winner_with_its_evidence(tiny_tasks: Pat
 def _winner_shown(data: dict, md: str, html: str) -> None:
     win = data["winner"]
     assert win["closest_baseline"] == "vanilla_w2s"
-    assert win["comparison"]["changes"] == [{"field": "mix_alpha", "old": 0.5, "new": 0.3}]
+    # mix_alpha is a field hard labels ignore: the same run as vanilla_w2s, so no change and no diff
+    assert win["recipe"]["mix_alpha"] == 0.3
+    assert win["comparison"]["changes"] == [] and win["comparison"]["diff"] == ""
     ev = win["evidence"]
     assert [r["seed"] for r in ev["heldout"]] == [0] and ev["heldout"][0]["pgr"] == win["verified_pgr"]
     assert [r["agreement"] for r in ev["reproduce"]] == [1.0]
@@ -134,5 +136,6 @@ def _winner_shown(data: dict, md: str, html: str) -> None:
         "threads_per_run": 2,
         "wall_seconds_by_kind": {"reproduce": 3.0, "heldout": 4.0, "generalization": 5.0},
     }
-    assert "**Winner: vanilla with mix 0.3** by `alice`" in md and '+ "mix_alpha": 0.3,' in md
+    assert "**Winner: vanilla with mix 0.3** by `alice`" in md and ' "mix_alpha": 0.3,' in md
+    assert "Its method files are identical to `vanilla_w2s`'s" in md
     assert '<section id="evidence">' in html
