@@ -8,11 +8,13 @@ Light: standard library only (the server imports it).
 
 from __future__ import annotations
 
+import ast
 import difflib
 import hashlib
 import io
 import json
 import tarfile
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 MAX_FILES = 200
@@ -190,27 +192,75 @@ def method_key(files: Files) -> str:
 
 def run_key(folder: Path) -> str:
     """What an idea folder's runs depend on: every file but the notes (`is_doc`), byte for byte, with
-    config.json canonical and without its `name`. Two folders with one key run alike (unless their code
-    reads its own notes), so the overseer checks them once. Unlike `method_key`, binary files count: a
-    key that ignored a data file would let one snapshot's runs stand for another's. Bytecode is left out:
-    the server refuses it in a snapshot and `aar.sandbox.research.stage_rerun` never stages it, so what
-    runs is the source hashed here."""
+    config.json canonical and without its `name` (read as a recipe, defaults filled in and ignored fields
+    reset, only when the folder is a baseline's run.py and a config.json: `is_recipe_runner`). Two folders
+    with one key run alike (unless their code reads its own notes), so the overseer checks them once.
+    Unlike `method_key`, binary files count: a key that ignored a data file would let one snapshot's runs
+    stand for another's. Bytecode is left out: the server refuses it in a snapshot and
+    `aar.sandbox.research.stage_rerun` never stages it, so what runs is the source hashed here."""
     folder = Path(folder)
     h = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if not path.is_file() or path.is_symlink() or is_doc(rel) or "__pycache__" in path.parts:
-            continue
-        if path.suffix.lower() in (".pyc", ".pyo"):
+        if not _hashed(folder, path):
             continue
         raw = path.read_bytes()
         if rel == "config.json":
             code = folder / "run.py"
-            text = {"config.json": raw.decode("utf-8", "replace"),
-                    "run.py": code.read_text("utf-8", "replace") if code.is_file() else ""}
+            run_py = code.read_text("utf-8", "replace") if code.is_file() else ""
+            # recipe semantics (defaults, ignored fields) only where the engine is what reads the config
+            runs_engine = _only_run_and_config(folder) and is_recipe_runner(run_py)
+            text = {"config.json": raw.decode("utf-8", "replace"), "run.py": run_py if runs_engine else ""}
             raw = (canonical_config(text) or "").encode()
         h.update(rel.encode() + b"\0" + hashlib.sha256(raw).digest())
     return h.hexdigest()
+
+
+def _left_out(folder: Path, path: Path) -> bool:
+    """Notes and bytecode: what no run of the folder reads as a file (`stage_rerun` leaves bytecode out)."""
+    rel = path.relative_to(folder)
+    return is_doc(rel.as_posix()) or "__pycache__" in rel.parts or path.suffix.lower() in (".pyc", ".pyo")
+
+
+def _hashed(folder: Path, path: Path) -> bool:
+    return path.is_file() and not path.is_symlink() and not _left_out(folder, path)
+
+
+def _only_run_and_config(folder: Path) -> bool:
+    """Whether the folder holds nothing a run reads but run.py and config.json (links and odd files count)."""
+    rels = {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+            if not (p.is_dir() and not p.is_symlink()) and not _left_out(folder, p)}
+    return rels == {"run.py", "config.json"}
+
+
+def _code_shape(source: str) -> str | None:
+    """A Python file's code without its docstrings' text or its comments and layout (None if it does not
+    parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    if tree.body and isinstance(tree.body[0], ast.Expr) and isinstance(tree.body[0].value, ast.Constant):
+        tree.body = tree.body[1:]
+    return ast.dump(tree)
+
+
+@lru_cache(maxsize=1)
+def _recipe_runners() -> frozenset[str]:
+    return frozenset(
+        shape for files in baseline_files(ceilings=True).values()
+        if "config.json" in files and (shape := _code_shape(files.get("run.py", ""))) is not None
+    )
+
+
+def is_recipe_runner(run_py: str) -> bool:
+    """Whether a run.py is one of the baselines' (docstring, comments and layout aside), which hand
+    config.json to `aarlab.w2s.recipe.run_recipe`. Only then may a run key read config.json as a recipe: a
+    run.py of its own could read a field the engine ignores, or tell a default written out from one left
+    out, and `recipe_of`'s looser test (the name `run_recipe` in run.py) would let two such folders that run
+    apart share one key."""
+    shape = _code_shape(run_py)
+    return shape is not None and shape in _recipe_runners()
 
 
 def _pct(x: object) -> str:

@@ -62,3 +62,38 @@ def test_a_field_the_recipe_ignores_is_one_run_set_or_not(tmp_path: Path) -> Non
     assert run_key(icm) != run_key(_idea(tmp_path, "icm0", {**base, "input_labels": "icm"}))
     kept = _idea(tmp_path, "kept", {**base, "filter": "knn", "filter_keep": 0.3})
     assert run_key(kept) != run_key(_idea(tmp_path, "kept0", {**base, "filter": "knn"}))
+
+
+def test_recipe_semantics_only_where_the_engine_reads_the_config(tmp_path: Path) -> None:
+    """A run.py of its own that names `run_recipe` may still read config.json itself (an ignored field, a
+    default written out), and a helper file beside the baseline's run.py may too: their configs are keyed as
+    written (name aside), so two such folders that run apart never share a key."""
+    from aar.methods import is_recipe_runner
+
+    base = {"label_source": "knn", "knn_k": 7}
+    stock = _idea(tmp_path, "stock", base)
+    runner = (stock / "run.py").read_text()
+    assert is_recipe_runner(runner)
+    assert is_recipe_runner('"""other words"""\nfrom aarlab.w2s.recipe import run_recipe\n\n\n'
+                            "def main(ctx):  # a comment\n    run_recipe(ctx, ctx.config)\n")
+    own = ("from aarlab.w2s.recipe import run_recipe\n\n\ndef main(ctx):\n"
+           "    cfg = dict(ctx.config)\n    if cfg.get('mix_alpha') == 0.9 or 'rounds' in cfg:\n"
+           "        cfg['label_source'] = 'weak_hard'\n    run_recipe(ctx, cfg)\n")
+    assert not is_recipe_runner(own)
+    # the same recipe three ways: as is, an ignored field set, a default written out
+    configs = [{**base, "name": "x"}, {**base, "mix_alpha": 0.9}, {**base, "rounds": 1}]
+
+    def keys(tweak: str) -> set[str]:
+        out = set()
+        for i, cfg in enumerate(configs):
+            folder = tmp_path / f"{tweak}-{i}"
+            folder.mkdir()
+            (folder / "run.py").write_text(own if tweak == "own-run" else runner)
+            (folder / "config.json").write_text(json.dumps(cfg))
+            if tweak == "helper":
+                (folder / "helper.py").write_text("import json\nCFG = json.load(open('config.json'))\n")
+            out.add(run_key(folder))
+        return out
+
+    assert len(keys("own-run")) == 3 and len(keys("helper")) == 3
+    assert keys("stock-runner") == {run_key(stock)}  # the baseline's runner alone: one run
