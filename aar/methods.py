@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import tarfile
+import tokenize
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
@@ -191,51 +192,54 @@ def method_key(files: Files) -> str:
 
 
 def run_key(folder: Path) -> str:
-    """What an idea folder's runs depend on: every file but the notes (`is_doc`), byte for byte, with
-    config.json canonical and without its `name` (read as a recipe, defaults filled in and ignored fields
-    reset, only when the folder is a baseline's run.py and a config.json: `is_recipe_runner`). Two folders
-    with one key run alike (unless their code reads its own notes), so the overseer checks them once.
-    Unlike `method_key`, binary files count: a key that ignored a data file would let one snapshot's runs
-    stand for another's. Bytecode is left out: the server refuses it in a snapshot and
+    """What an idea folder's runs depend on: two folders with one key run alike, so the overseer checks
+    them once. A recipe the engine runs (`_engine_recipe`: a baseline's run.py and a config.json, nothing
+    else a run reads) is keyed by run.py's bytes and the recipe as the engine reads it (`name` left out,
+    defaults filled in, ignored fields reset). Any other folder is keyed by every file byte for byte,
+    notes and config.json as written included: code of its own may read any of them. Unlike `method_key`,
+    binary files count. Bytecode is left out: the server refuses it in a snapshot and
     `aar.sandbox.research.stage_rerun` never stages it, so what runs is the source hashed here."""
     folder = Path(folder)
+    recipe = _engine_recipe(folder)
     h = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if not _hashed(folder, path):
+        if not path.is_file() or path.is_symlink() or _bytecode(folder, path):
+            continue
+        if recipe is not None and is_doc(rel):
             continue
         raw = path.read_bytes()
-        if rel == "config.json":
-            code = folder / "run.py"
-            run_py = code.read_text("utf-8", "replace") if code.is_file() else ""
-            # recipe semantics (defaults, ignored fields) only where the engine is what reads the config
-            runs_engine = _only_run_and_config(folder) and is_recipe_runner(run_py)
-            text = {"config.json": raw.decode("utf-8", "replace"), "run.py": run_py if runs_engine else ""}
-            raw = (canonical_config(text) or "").encode()
+        if recipe is not None and rel == "config.json":
+            raw = (json.dumps(_active_only(full_recipe(recipe)), indent=1, sort_keys=True) + "\n").encode()
         h.update(rel.encode() + b"\0" + hashlib.sha256(raw).digest())
     return h.hexdigest()
 
 
-def _left_out(folder: Path, path: Path) -> bool:
-    """Notes and bytecode: what no run of the folder reads as a file (`stage_rerun` leaves bytecode out)."""
+def _bytecode(folder: Path, path: Path) -> bool:
     rel = path.relative_to(folder)
-    return is_doc(rel.as_posix()) or "__pycache__" in rel.parts or path.suffix.lower() in (".pyc", ".pyo")
+    return "__pycache__" in rel.parts or path.suffix.lower() in (".pyc", ".pyo")
 
 
-def _hashed(folder: Path, path: Path) -> bool:
-    return path.is_file() and not path.is_symlink() and not _left_out(folder, path)
-
-
-def _only_run_and_config(folder: Path) -> bool:
-    """Whether the folder holds nothing a run reads but run.py and config.json (links and odd files count)."""
+def _engine_recipe(folder: Path) -> dict | None:
+    """The recipe (config.json without `name`) when nothing but the engine reads the folder's config: only
+    run.py (a baseline's: `is_recipe_runner`) and config.json besides notes and bytecode, and a config that
+    parses as the engine parses it (strict UTF-8 JSON, an object). Else None."""
     rels = {p.relative_to(folder).as_posix() for p in folder.rglob("*")
-            if not (p.is_dir() and not p.is_symlink()) and not _left_out(folder, p)}
-    return rels == {"run.py", "config.json"}
+            if not (p.is_dir() and not p.is_symlink()) and not _bytecode(folder, p) and not is_doc(p.name)}
+    run_py, config = folder / "run.py", folder / "config.json"
+    if rels != {"run.py", "config.json"} or run_py.is_symlink() or config.is_symlink():
+        return None
+    if not is_recipe_runner(run_py.read_bytes()):
+        return None
+    try:
+        cfg = json.loads(config.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return {k: v for k, v in cfg.items() if k != "name"} if isinstance(cfg, dict) else None
 
 
 def _code_shape(source: str) -> str | None:
-    """A Python file's code without its docstrings' text or its comments and layout (None if it does not
-    parse)."""
+    """A Python file's code without its module docstring, comments and layout (None if it does not parse)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
@@ -253,13 +257,19 @@ def _recipe_runners() -> frozenset[str]:
     )
 
 
-def is_recipe_runner(run_py: str) -> bool:
+def is_recipe_runner(run_py: bytes | str) -> bool:
     """Whether a run.py is one of the baselines' (docstring, comments and layout aside), which hand
     config.json to `aarlab.w2s.recipe.run_recipe`. Only then may a run key read config.json as a recipe: a
     run.py of its own could read a field the engine ignores, or tell a default written out from one left
-    out, and `recipe_of`'s looser test (the name `run_recipe` in run.py) would let two such folders that run
-    apart share one key."""
-    shape = _code_shape(run_py)
+    out. Read as the import reads it: a file whose source encoding is not UTF-8 (a coding cookie, a BOM)
+    is not one, since a cookie can turn what parses here as a comment into code at import."""
+    raw = run_py.encode() if isinstance(run_py, str) else run_py
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        text = raw.decode("utf-8")
+    except (SyntaxError, UnicodeDecodeError):
+        return False
+    shape = _code_shape(text) if encoding == "utf-8" else None
     return shape is not None and shape in _recipe_runners()
 
 

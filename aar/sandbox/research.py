@@ -64,6 +64,10 @@ def open_agent_sandbox(sandbox_kind: str, agent_dir: Path, public: Path, *, sock
     return box, view
 
 
+def _bytecode(_folder: str, names: list[str]) -> set[str]:
+    return {n for n in names if n == "__pycache__" or n.lower().endswith((".pyc", ".pyo"))}
+
+
 def stage_rerun(run_dir: Path, idea_dir: Path, data_dir: Path, sandbox_kind: str, *,
                 weak: dict[int, list[float]] | None = None,
                 models: dict[str, str] | None = None) -> tuple[Path, TaskView]:
@@ -75,8 +79,7 @@ def stage_rerun(run_dir: Path, idea_dir: Path, data_dir: Path, sandbox_kind: str
     workspace = run_dir / "workspace"
     # bytecode stays out (a snapshot from before the server refused it may hold some): a re-run runs the
     # source its run key was computed from (`aar.methods.run_key`)
-    shutil.copytree(Path(idea_dir), workspace / IDEA, symlinks=False,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo"))
+    shutil.copytree(Path(idea_dir), workspace / IDEA, symlinks=False, ignore=_bytecode)
     view = stage_data(Path(data_dir), run_dir / "data", weak=weak, models=models,
                       neutral_paths=sandbox_kind != "none")
     return workspace, view

@@ -97,3 +97,37 @@ def test_recipe_semantics_only_where_the_engine_reads_the_config(tmp_path: Path)
 
     assert len(keys("own-run")) == 3 and len(keys("helper")) == 3
     assert keys("stock-runner") == {run_key(stock)}  # the baseline's runner alone: one run
+
+
+def test_a_coding_cookie_cannot_hide_code_in_a_baselines_runner(tmp_path: Path) -> None:
+    """Parsed as text, a `# coding: utf-7` line is a comment and `+AAo-` inside a comment is text; imported,
+    `+AAo-` is a newline and the rest of the comment is code. Such a run.py is not the baseline's."""
+    stock = _idea(tmp_path, "stock", {"label_source": "weak_hard"})
+    runner = (stock / "run.py").read_text()
+    trailer = "# +AAo-def main(ctx): print(ctx.config.get('mix_alpha'))\n"
+    hidden = "# -*- coding: utf-7 -*-\n" + runner + trailer
+    from aar.methods import is_recipe_runner
+
+    assert is_recipe_runner(runner) and not is_recipe_runner(hidden.encode())
+    keys = set()
+    for i, alpha in enumerate((0.5, 0.9)):  # mix_alpha: a field hard labels ignore
+        folder = _idea(tmp_path, f"cookie-{i}", {"label_source": "weak_hard", "mix_alpha": alpha})
+        (folder / "run.py").write_text(hidden)
+        keys.add(run_key(folder))
+    assert len(keys) == 2
+
+
+def test_code_of_its_own_is_keyed_on_every_file_as_written(tmp_path: Path) -> None:
+    """No recipe semantics, so the name, the layout of config.json and the notes all count."""
+    own = "import json\n\n\ndef main(ctx):\n    print(open('NOTES.md').read(), ctx.config)\n"
+    variants = [({"name": "a", "x": 1.0}, "n"), ({"name": "b", "x": 1.0}, "n"),
+                ({"x": 1.0, "name": "a"}, "n"), ({"name": "a", "x": 1.0}, "other notes")]
+    keys = set()
+    for i, (cfg, notes) in enumerate(variants):
+        folder = tmp_path / f"own-{i}"
+        folder.mkdir()
+        (folder / "run.py").write_text(own)
+        (folder / "config.json").write_text(json.dumps(cfg, indent=i))
+        (folder / "NOTES.md").write_text(notes)
+        keys.add(run_key(folder))
+    assert len(keys) == 4
