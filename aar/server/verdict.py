@@ -118,6 +118,15 @@ def _heldout(runs: list[Run], facts: Facts, j: Judgment) -> bool:
     j.details["heldout_runs"] = len(held)
     if not held:
         return False
+    # an idea knows its seed and can see its own (label-free) diagnostics: one that fails where they look
+    # bad would have a mean over the seeds it chose to finish
+    failed = [r for r in runs if r.kind == "heldout" and not r.ok]
+    if failed:
+        j.flag(
+            "unreproducible",
+            f"held-out seed {failed[0].seed} failed ({(failed[0].error or 'no predictions')[:300]}) where "
+            f"{len(held)} other(s) ran: a mean over the seeds that finished is not verified",
+        )
     j.verified_accuracy = _mean([r.accuracy for r in held if r.accuracy is not None])
     pgrs = [r.pgr for r in held if r.pgr is not None]
     if pgrs:

@@ -33,6 +33,15 @@ def test_failed_without_a_successful_heldout_run() -> None:
     assert j.status == "failed" and j.verified_pgr is None and "boom" in j.details["errors"][0]
 
 
+def test_a_heldout_seed_that_fails_where_others_ran_is_flagged() -> None:
+    """An idea that stops on the seeds whose own diagnostics look bad would be judged on the rest."""
+    j = judge([held(0.9, 0), held(0.9, 1), Run("heldout", "math", "heldout", 2, error="exit 1")], facts())
+    assert j.status == "flagged" and "unreproducible" in j.flags and "seed 2 failed" in j.details["why"][
+        "unreproducible"
+    ]
+    assert judge([held(0.9, 0), held(0.9, 1)], facts()).status == "verified"
+
+
 def test_screened() -> None:
     assert judge([held(0.5)], facts(screened=True)).status == "screened"
     # screened out on its public PGR: no run at all, and still screened, not failed
