@@ -103,9 +103,13 @@ class State:
 
             def ready(j: dict) -> bool:
                 ahead = jobs.get(str(j.get("behind"))) if j.get("behind") is not None else None
-                if ahead is not None and ahead["status"] not in ("done", "failed"):
-                    return False
-                return built or ahead is not None
+                if ahead is None:
+                    return built
+                if ahead["status"] in ("done", "failed"):
+                    return True
+                # ahead still open: wait for it, unless it waits behind a claim too (two claims checked
+                # at once can each fall below the other's mean): then both resume when the build is done
+                return built and ahead.get("behind") is not None
 
             due = [j for j in jobs.values() if j["status"] == "deferred" and ready(j)]
             for j in due:

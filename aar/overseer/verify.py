@@ -66,12 +66,16 @@ class Plan:
         for r in rows:
             self.posted[(r["kind"], r["task"], r["draw"], int(r["seed"]))] = r
 
+    def heldout_rows(self) -> list[dict]:
+        """The held-out runs the server recorded for this subject so far (main task), failed ones too."""
+        return [
+            r for (kind, task, _, _), r in sorted(self.posted.items())
+            if kind == "heldout" and task == self.task
+        ]
+
     def heldout_pgrs(self) -> list[float]:
         """The held-out PGRs the server recorded for this subject so far (main task)."""
-        return [
-            float(r["pgr"]) for (kind, task, _, _), r in sorted(self.posted.items())
-            if kind == "heldout" and task == self.task and r.get("pgr") is not None
-        ]
+        return [float(r["pgr"]) for r in self.heldout_rows() if r.get("pgr") is not None]
 
     def note(self, first: str | None = None) -> str | None:
         kept = f"{self.reused} run(s) reused from an earlier run's identical check" if self.reused else None

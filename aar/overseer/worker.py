@@ -247,7 +247,8 @@ class Overseer:
                     main_task_checks(plan, cfg)  # cached runs: its mean decides, as its twin's
                 value, what = pgr0, "held-out PGR unknown"
                 held = plan.heldout_pgrs()
-                if len(held) >= len(heldout_seeds(plan, cfg)) > 1:  # every seed in (resumed, or checked)
+                # every seed in (resumed, or checked): the server's figure, the mean of those that ran
+                if held and len(plan.heldout_rows()) >= len(heldout_seeds(plan, cfg)) > 1:
                     value = sum(held) / len(held)
                     what = f"held-out PGR {value:.3f} (mean of {len(held)} seeds)"
                 elif pgr0 is not None:
@@ -304,13 +305,14 @@ class Overseer:
         """The bar of the screens and whose it is: the best verified PGR (None: nobody's yet), or, when
         higher, the best held-out mean of a claim not closed yet with nothing so far against it (its
         finding id). A claim below a verified bar is screened out; below an open claim's it waits for that
-        claim to close (`_wait_behind`), since that claim may yet be flagged."""
+        claim to close (`_wait_behind`), since that claim may yet be flagged. A claim that itself waits
+        behind another is no bar (two claims checked at once could otherwise wait on each other)."""
         best = self.best_verified()
         with self.state.lock:
             flagged = self.state.data["flagged_agents"]
             waiting = [
                 (j["provisional_pgr"], j["finding_id"]) for j in self.state.data["jobs"].values()
-                if j["status"] in ("deferred", "running", "queued")
+                if j["status"] in ("deferred", "running", "queued") and j.get("behind") is None
                 and isinstance(j.get("provisional_pgr"), int | float)
                 and j["finding_id"] != exclude and not flagged.get(str(j.get("agent")))
             ]

@@ -73,3 +73,37 @@ def test_deferred_claims_resume_behind_the_claim_they_wait_for_or_after_the_buil
     st.finish(1, "done", {"status": "flagged"})
     assert st.requeue_deferred(built=False) == 1  # 1 is closed: 2 is checked again, build or no build
     assert st.data["jobs"]["2"]["status"] == "queued" and st.data["jobs"]["2"]["behind"] is None
+
+
+def test_two_claims_waiting_on_each_other_both_resume_once_built(tmp_path: Path) -> None:
+    """Checked at once, each of two claims can fall below the other's held-out mean and wait behind it: no
+    claim would ever close. Both go back to the queue when the build is done."""
+    st = State(tmp_path / "state.json")
+    for fid in (1, 2):
+        st.enqueue({"id": fid}, claimed_pgr=0.7)
+        assert st.take() is not None
+    st.data["jobs"]["1"].update(behind=2, provisional_pgr=0.7)
+    st.data["jobs"]["2"].update(behind=1, provisional_pgr=0.7)
+    for fid in (1, 2):
+        st.defer(fid)
+    assert st.requeue_deferred(built=False) == 0
+    assert st.requeue_deferred(built=True) == 2 and st.counts() == {"queued": 2}
+
+
+def test_a_claim_waiting_behind_another_is_no_bar(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from aar.overseer.worker import Overseer, OverseerConfig
+
+    (tmp_path / "tasks").mkdir()
+    ov = Overseer(None, OverseerConfig(run_dir=tmp_path / "run", tasks_root=tmp_path / "tasks"),  # type: ignore[arg-type]
+                  SimpleNamespace(on_run=None))  # type: ignore[arg-type]
+    for fid, pgr in ((1, 0.9), (2, 0.8)):
+        ov.state.enqueue({"id": fid, "agent": f"a{fid}"}, claimed_pgr=pgr)
+        ov.state.take()
+        ov.state.data["jobs"][str(fid)]["provisional_pgr"] = pgr
+        ov.state.defer(fid)
+    assert ov.bar() == (0.9, 1)
+    assert ov.bar(exclude=1) == (0.8, 2)
+    ov.state.data["jobs"]["1"]["behind"] = 2  # 1 waits behind 2 (checked at the same time)
+    assert ov.bar() == (0.8, 2)  # so 2 is not held behind 1 in turn
